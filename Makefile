@@ -1,0 +1,44 @@
+# Everything runs from the project's own virtualenv; `make test` is what CI (.ci/run) runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: venv install demo test test-fast bench clean
+
+venv: $(BIN)/python
+
+# The interpreter is the marker: an existing venv is reused.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# Stamps: an editable install picks up source edits by itself, so pip runs again only when pyproject.toml changes
+# (each run builds in an isolated environment, which needs the package index).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/argo-migrate airflow corpus/airflow -o out/
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+test-fast:
+	$(BIN)/python -m pytest -q -m "not corpus"
+
+bench: install
+	$(BIN)/python benchmarks/bench_cli.py
+
+# Only what the build and test tools create; .cache/ (downloaded corpora) survives, as refetching needs the network.
+clean:
+	rm -rf out build *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +

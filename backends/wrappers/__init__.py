@@ -1,0 +1,63 @@
+"""The integration-wrapper catalogue: how to run a construct with its original engine from an Argo step.
+
+One row per engine. A row turns the IR's :class:`~migrator.ir.Wrapped` action into a neutral
+:class:`WrapperSpec` (image, command, volumes) that the Argo backend renders as a container template; the row
+documents its runtime contract (what the cluster must provide) so that the report and docs can say it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from migrator.ir import Wrapped
+
+
+@dataclass(frozen=True)
+class ConfigMapMount:
+    volume: str
+    config_map: str
+    mount_path: str
+
+
+@dataclass(frozen=True)
+class WrapperSpec:
+    image: str
+    command: tuple[str, ...]
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    config_maps: tuple[ConfigMapMount, ...] = ()
+
+
+@dataclass(frozen=True)
+class WrapperOptions:
+    airflow_image: str = "apache/airflow:3.1.0"
+    dags_config_map: str = "argo-migrate-dags"
+
+
+@dataclass(frozen=True)
+class WrapperRow:
+    engine: str
+    build: Callable[[Wrapped, WrapperOptions], WrapperSpec]
+    doc: str
+    requires: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _airflow_task(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
+    from backends.wrappers.airflow_task import build
+
+    return build(action, options)
+
+
+CATALOGUE: dict[str, WrapperRow] = {
+    "airflow-task": WrapperRow(
+        engine="airflow-task",
+        build=_airflow_task,
+        doc="Run one Airflow task with `airflow tasks test` in a pod, the DAG file mounted from a ConfigMap.",
+        requires=("a ConfigMap holding the DAG files (default name argo-migrate-dags)",),
+    ),
+}
+
+
+def wrapper_spec(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
+    return CATALOGUE[action.engine].build(action, options)

@@ -1,0 +1,49 @@
+"""Airflow frontend: DAG files → IR workflows, by static interpretation with LibCST (the file is never imported).
+
+``parse`` is the frontend entry point the pipeline calls; the construct registry is in ``operators.py``.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from frontends import FrontendResult
+from frontends.airflow.build import Builder
+from frontends.airflow.interpreter import Interpreter
+from frontends.airflow.values import Qual
+from migrator.diagnostics import diag
+
+
+def parse(path: str, source: bytes) -> FrontendResult:
+    result = FrontendResult()
+    if b"\0" in source:
+        result.diagnostics.append(diag("AM002", path, 0, 0, "binary file, not Python source"))
+        return result
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        result.diagnostics.append(diag("AM002", path, 0, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        return result
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        result.diagnostics.append(diag("AM100", path, exc.raw_line, exc.raw_column + 1,
+                                       f"syntax error: {exc.message}"))
+        return result
+    interpreter = Interpreter(path, module)
+    info = interpreter.run()
+    result.diagnostics.extend(info.diagnostics)
+    if not info.dags:
+        result.diagnostics.append(diag("AM101", path, 1, 1, "no DAG found in this file"))
+        return result
+    airflow3 = any(
+        isinstance(v, Qual) and v.name.startswith(("airflow.sdk", "airflow.providers.standard"))
+        for v in interpreter.module_scope.names.values()
+    )
+    builder = Builder(path, info, interpreter.module_scope, airflow3)
+    for draft in info.dags:
+        workflow = builder.build(draft)
+        if workflow is not None:
+            result.workflows.append(workflow)
+    result.diagnostics.extend(builder.diagnostics)
+    return result

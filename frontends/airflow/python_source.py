@@ -1,0 +1,148 @@
+"""The Python a TaskFlow or PythonOperator task carries: the callable's source plus what it needs from the file.
+
+The callable is cut out of the DAG file with its decorators removed; the module-level imports, plain constants and
+helper functions it refers to come along, so the script runs alone in a plain Python image. A callable that needs
+Airflow itself (the task context, ``get_current_context``, Airflow exceptions) cannot run there: that is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from frontends.airflow.interpreter import Interpretation, Scope
+from frontends.airflow.values import FuncDef, Qual
+
+# Names Airflow injects into a callable's keyword arguments from the task context.
+CONTEXT_KEYS = frozenset({
+    "ti", "task_instance", "ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date",
+    "execution_date", "dag", "dag_run", "params", "run_id", "task", "data_interval_start", "data_interval_end",
+    "conf", "macros", "var", "conn", "templates_dict", "prev_ds", "next_ds", "outlets", "inlets",
+    "triggering_asset_events", "triggering_dataset_events", "test_mode", "map_index_template", "expanded_ti_count",
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+    "prev_end_date_success", "inlet_events", "outlet_events", "task_instance_key_str",
+})
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    source: str
+    preamble: str
+    problem: str | None = None  # why the callable cannot run without Airflow
+
+
+class _Names(cst.CSTVisitor):
+    """Names a function reads, and names it binds itself (parameters, assignments, loops, imports, defs)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.bound: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.used.add(node.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.bound.add(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bind(node.name)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is None and isinstance(node.name, cst.Name):
+            self.bound.add(node.name.value)
+        elif node.asname is None and isinstance(node.name, cst.Attribute):
+            root: cst.BaseExpression = node.name
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if isinstance(root, cst.Name):
+                self.bound.add(root.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.bound.add(node.name.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # ``x.attr`` reads x, not a variable called attr
+        return False
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.bound.add(target.value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for el in target.elements:
+                self._bind(el.value)
+
+
+def _free_names(node: cst.FunctionDef) -> set[str]:
+    names = _Names()
+    node.visit(names)
+    return names.used - names.bound - {node.name.value}
+
+
+def _plain_literal(value: object) -> bool:
+    if isinstance(value, str | int | float | bool | type(None)):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain_literal(k) and _plain_literal(v) for k, v in value.items())
+    return False
+
+
+def extract(func: FuncDef, info: Interpretation, module_scope: Scope) -> PythonSource:
+    module = info.module
+    imports = {imp.bound: imp.line for imp in info.imports}
+    import_lines: list[str] = []
+    constants: list[str] = []
+    helpers: list[str] = []
+    seen: set[str] = set()
+    problem: str | None = None
+
+    def visit(node: cst.FunctionDef) -> None:
+        nonlocal problem
+        free = _free_names(node)
+        for name in sorted(free):
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in imports:
+                value = module_scope.names.get(name)
+                if isinstance(value, Qual) and (value.name == "airflow" or value.name.startswith("airflow.")):
+                    problem = problem or f"uses the Airflow API {value.name!r}"
+                    continue
+                import_lines.append(imports[name])
+                continue
+            value = module_scope.names.get(name)
+            if isinstance(value, FuncDef) and value.decorator is None:
+                visit(value.node.with_changes(decorators=[]))
+                helpers.append(_code(module, value.node))
+            elif name in module_scope.names and _plain_literal(value):
+                constants.append(f"{name} = {value!r}")
+
+    visit(func.node.with_changes(decorators=[]))
+    params = func.node.params
+    context_params = [p.name.value for p in (*params.params, *params.kwonly_params) if p.name.value in CONTEXT_KEYS]
+    star = params.star_kwarg
+    if context_params:
+        problem = problem or f"reads the Airflow context ({', '.join(context_params)})"
+    elif isinstance(star, cst.Param):
+        body = _Names()
+        func.node.body.visit(body)
+        if star.name.value in body.used:
+            problem = problem or f"reads the Airflow context through **{star.name.value}"
+    preamble = "\n".join([*info.future_imports, *sorted(set(import_lines)), *constants, *helpers])
+    return PythonSource(_code(module, func.node), preamble, problem)
+
+
+def _code(module: cst.Module, node: cst.FunctionDef) -> str:
+    bare = node.with_changes(decorators=[], leading_lines=[])
+    return module.code_for_node(bare).strip("\n") + "\n"

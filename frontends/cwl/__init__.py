@@ -1,0 +1,1 @@
+"""CWL frontend (planned): documents read with cwl-utils. Translates nothing yet."""

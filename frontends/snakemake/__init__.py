@@ -1,0 +1,1 @@
+"""Snakemake frontend (planned): workflows read with Snakemake's own parser. Translates nothing yet."""

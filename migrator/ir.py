@@ -1,0 +1,278 @@
+"""The neutral intermediate representation every frontend produces and every backend consumes.
+
+A workflow is a ``networkx.DiGraph`` whose nodes are task ids carrying a :class:`Task` under the ``"task"`` key and
+whose edges carry an :class:`EdgeKind`. Payloads are frozen dataclasses so that passes, being pure functions, can share
+unchanged parts between their input and output without defensive copies.
+
+Nothing here knows a source language or Argo: templated text is a tuple of literal strings and typed references
+(:data:`Text`), which each backend renders in its own syntax.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import networkx as nx
+
+from migrator.diagnostics import Diagnostic
+
+
+@dataclass(frozen=True, order=True)
+class SourceLoc:
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+# --- templated text ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamRef:
+    """The run-time value of a workflow parameter."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class OutputRef:
+    """A named output of another task (for example Airflow's ``return_value`` XCom)."""
+
+    task_id: str
+    name: str = "return_value"
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """A named input of the task itself (used inside shared, parameterised templates)."""
+
+    name: str
+
+
+Ref = ParamRef | OutputRef | InputRef
+Text = tuple[str | Ref, ...]
+
+
+def text(value: str) -> Text:
+    return (value,) if value else ()
+
+
+def text_refs(value: Text) -> Iterator[Ref]:
+    return (part for part in value if not isinstance(part, str))
+
+
+def plain(value: Text) -> str | None:
+    """The text as a plain string, or None when it holds references."""
+    if all(isinstance(part, str) for part in value):
+        return "".join(part for part in value if isinstance(part, str))
+    return None
+
+
+# --- what a task runs --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    """A command in a container image; ``command`` is the entrypoint vector, ``args`` follow it."""
+
+    image: str
+    command: tuple[Text, ...] = ()
+    args: tuple[Text, ...] = ()
+    env: tuple[tuple[str, Text], ...] = ()
+
+
+@dataclass(frozen=True)
+class PyArg:
+    """One argument of a Python call: literal Python source, or a reference whose value arrives as JSON."""
+
+    name: str | None  # None for positional
+    literal: str | None = None
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True)
+class PythonCall:
+    """Call one Python function, defined in ``source``, after ``preamble`` (imports it needs)."""
+
+    function: str
+    source: str
+    preamble: str = ""
+    args: tuple[PyArg, ...] = ()
+    image: str | None = None  # None: the backend's default Python image
+
+
+@dataclass(frozen=True)
+class Noop:
+    """A task that does nothing but take part in ordering (Airflow's EmptyOperator)."""
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """Run the construct with its original engine; ``engine`` picks the wrapper from the catalogue."""
+
+    engine: str
+    payload: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: str, default: str = "") -> str:
+        return dict(self.payload).get(key, default)
+
+
+Action = ContainerRun | PythonCall | Noop | Wrapped
+
+
+# --- translation status ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Native:
+    kind: str = "native"
+
+
+@dataclass(frozen=True)
+class WrappedStatus:
+    engine: str
+    reason: str
+    kind: str = "wrapped"
+
+
+Status = Native | WrappedStatus
+
+
+# --- scheduling, retry, resources --------------------------------------------------------------------------------
+
+
+class JoinRule(enum.Enum):
+    """When a task may start given its upstreams' outcomes (modelled on Airflow's twelve trigger rules)."""
+
+    ALL_SUCCESS = "all_success"
+    ALL_FAILED = "all_failed"
+    ALL_DONE = "all_done"
+    ALL_DONE_MIN_ONE_SUCCESS = "all_done_min_one_success"
+    ALL_SKIPPED = "all_skipped"
+    ONE_SUCCESS = "one_success"
+    ONE_FAILED = "one_failed"
+    ONE_DONE = "one_done"
+    NONE_FAILED = "none_failed"
+    NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
+    NONE_SKIPPED = "none_skipped"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class Retry:
+    limit: int
+    delay_seconds: int | None = None
+    backoff_factor: float | None = None
+    max_delay_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: str | None = None
+    memory: str | None = None
+    gpu: int | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str
+    timezone: str | None = None
+    catchup: bool = False
+    max_active_runs: int | None = None
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A fan-out: over literal ``items`` or over the list another task outputs."""
+
+    items: tuple[str, ...] | None = None
+    over: OutputRef | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: str | None = None
+    description: str | None = None
+
+
+# --- tasks and workflows -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    origin: SourceLoc
+    construct: str
+    action: Action
+    status: Status = Native()
+    outputs: tuple[str, ...] = ()
+    resources: Resources | None = None
+    retry: Retry | None = None
+    timeout_seconds: int | None = None
+    join: JoinRule = JoinRule.ALL_SUCCESS
+    when: Text | None = None
+    loop: Loop | None = None
+    doc: str | None = None
+
+    @property
+    def native(self) -> bool:
+        return isinstance(self.status, Native)
+
+
+class EdgeKind(enum.Enum):
+    ORDER = "order"
+    DATA = "data"
+
+
+@dataclass
+class Workflow:
+    """One source pipeline (an Airflow DAG, a Snakefile's target, a CWL Workflow)."""
+
+    id: str
+    origin: SourceLoc
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    parameters: tuple[Parameter, ...] = ()
+    schedule: Schedule | None = None
+    timeout_seconds: int | None = None
+    fail_fast: bool = False
+    description: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    # Graph access goes through these helpers so that passes never touch networkx attribute names directly.
+    def add_task(self, task: Task) -> None:
+        self.graph.add_node(task.id, task=task)
+
+    def add_edge(self, upstream: str, downstream: str, kind: EdgeKind = EdgeKind.ORDER) -> None:
+        existing = self.graph.get_edge_data(upstream, downstream)
+        if existing and existing["kind"] is EdgeKind.DATA:
+            return
+        self.graph.add_edge(upstream, downstream, kind=kind)
+
+    def task(self, task_id: str) -> Task:
+        return self.graph.nodes[task_id]["task"]
+
+    def tasks(self) -> list[Task]:
+        """Tasks in a deterministic topological order (ties broken by source position, then id)."""
+        key = {n: (self.task(n).origin, n) for n in self.graph.nodes}
+        try:
+            order = list(nx.lexicographical_topological_sort(self.graph, key=key.__getitem__))
+        except nx.NetworkXUnfeasible:
+            order = sorted(self.graph.nodes, key=key.__getitem__)
+        return [self.task(n) for n in order]
+
+    def upstream(self, task_id: str) -> list[str]:
+        return sorted(self.graph.predecessors(task_id))
+
+    def copy(self, **changes: object) -> Workflow:
+        """A shallow copy with a copied graph, so that a pass can edit without touching its input."""
+        return replace(self, graph=self.graph.copy(), **changes)  # type: ignore[arg-type]
+
+    def replace_task(self, task: Task) -> None:
+        self.graph.nodes[task.id]["task"] = task

@@ -1,0 +1,212 @@
+"""One run: discover → parse → check → passes → emit → write → report, one file at a time.
+
+Each file is a unit of work: whatever goes wrong with it (unreadable, a frontend crash, a broken invariant, a failed
+write) becomes a diagnostic on that file and the batch carries on. Only problems with the run itself (the frontend
+cannot be loaded) propagate as exceptions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import frontends
+from migrator.diagnostics import Diagnostic, diag
+from migrator.discover import discover
+from migrator.invariants import check_diagnostics
+from migrator.passes import PASSES
+from migrator.report import REPORT_NAME, FileEntry, Report, WorkflowEntry, diagnostic_order
+from migrator.writer import WriteError, ensure_dir, write_text
+
+if TYPE_CHECKING:
+    from backends.argo.emit import EmitOptions
+    from backends.argo.templates import Images
+    from backends.wrappers import WrapperOptions
+    from migrator.ir import Workflow
+
+KINDS = ("auto", "workflow", "workflow-template", "cron-workflow")
+_MAX_MESSAGE = 400
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    kind: str = "auto"  # one of KINDS (the values of backends.argo.emit.Kind, kept as text to avoid importing Hera)
+    images: Images | None = None  # None: the backend's defaults
+    wrappers: WrapperOptions | None = None
+    # Called with each file's entry as soon as it is done, so that the CLI can print diagnostics as they come.
+    on_file: Callable[[FileEntry], None] | None = None
+
+
+def _display(path: str) -> str:
+    return path.replace(os.sep, "/") if os.sep != "/" else path
+
+
+def internal_error(exc: BaseException, path: str, line: int = 0, column: int = 0, where: str = "") -> Diagnostic:
+    # Exception texts can span lines (pydantic's do); a diagnostic is one line.
+    detail = " ".join(str(exc).split())
+    if len(detail) > _MAX_MESSAGE:
+        detail = detail[:_MAX_MESSAGE] + "…"
+    suffix = f" ({where})" if where else ""
+    return diag("AM901", path, line, column, f"internal error: {type(exc).__name__}: {detail}{suffix}")
+
+
+def _leaves_folder(source_id: str) -> bool:
+    # Only ids that look like paths lose information worth a warning; `_` → `-` and case folding are routine.
+    return "/" in source_id or "\\" in source_id or ".." in source_id
+
+
+class _Batch:
+    """State shared by every file of one run: the backend, the options and the names already handed out."""
+
+    def __init__(self, out_dir: str, options: PipelineOptions) -> None:
+        # Imported here, not at module level: Hera takes about a second to import and `--help` needs none of it.
+        from backends.argo.yaml_out import dump
+
+        # Not `import backends.argo.emit as argo`: the package re-exports a function named `emit`, which that binds.
+        argo = importlib.import_module("backends.argo.emit")
+
+        self.argo = argo
+        self.dump = dump
+        self.out_dir = out_dir
+        self.out_root = Path(out_dir).resolve()
+        self.kind = argo.Kind(options.kind)
+        extra: dict[str, Any] = {}
+        if options.images is not None:
+            extra["images"] = options.images
+        if options.wrappers is not None:
+            extra["wrappers"] = options.wrappers
+        self.emit_options: EmitOptions = argo.EmitOptions(kind=self.kind, **extra)
+        self.taken: dict[str, str] = {}  # manifest name → "path:line" of the workflow that took it
+
+    def unique_name(self, base: str, kind: str, source: str) -> str:
+        # One namespace for all kinds: they share the output folder, where the name is the file name.
+        max_len = self.argo.MAX_NAME[kind]
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            suffix = f"-{n}"
+            name = base[: max_len - len(suffix)].rstrip("-") + suffix
+        self.taken[name] = source
+        return name
+
+    def migrate(self, wf: Workflow, entry: FileEntry, report: Report) -> list[Diagnostic]:
+        """Check, transform, emit and write one workflow; returns its diagnostics."""
+        origin = wf.origin
+        path, line, column = _display(origin.path), origin.line, origin.column
+        stage = "frontend"
+        try:
+            problems = check_diagnostics(wf, stage)
+            for pass_name, transform in PASSES:
+                if problems:
+                    break
+                stage = f"pass {pass_name}"
+                wf = transform(wf)
+                problems = check_diagnostics(wf, stage)
+            if problems:
+                return [*wf.diagnostics, *problems]  # an inconsistent IR would make a wrong manifest: write none
+
+            stage = "naming"
+            kind, _ = self.argo.choose_kind(wf, self.kind)  # emit reports a kind that does not fit (AM116)
+            source = f"{path}:{line}"
+            base = self.argo.manifest_name(wf, kind)
+            first = self.taken.get(base)
+            name = self.unique_name(base, kind, source)
+            notes: list[Diagnostic] = []
+            if first is not None:
+                notes.append(diag("AM004", path, line, column,
+                                  f"workflow name {base!r} is already used by {first}; this one is named {name!r}"))
+            if _leaves_folder(wf.id):
+                notes.append(diag("AM005", path, line, column,
+                                  f"workflow id {wf.id!r} looks like a path; the manifest is named {name!r}"))
+
+            stage = "emit"
+            manifest = self.argo.emit(wf, name, self.emit_options)
+            notes.extend(manifest.diagnostics)
+            text = self.dump(manifest.document)
+
+            stage = "write"
+            target = Path(self.out_dir) / f"{name}.yaml"
+            # The name is a DNS-1123 label and cannot hold a separator; checked anyway, as this is a write.
+            if target.resolve().parent != self.out_root:
+                raise RuntimeError(f"manifest path {target} is outside the output folder")
+            try:
+                write_text(target, text)
+            except WriteError as exc:
+                return [*wf.diagnostics, *notes, diag("AM003", path, line, column, str(exc))]
+        except Exception as exc:  # a bug of ours: one workflow lost, never the batch
+            where = f"{stage}, workflow {wf.id!r}"
+            return [*wf.diagnostics, internal_error(exc, path, line, column, where)]
+
+        native = sum(1 for t in manifest.tasks if t.status == "native")
+        entry.workflows.append(f"{name}.yaml")
+        entry.native += native
+        entry.wrapped += len(manifest.tasks) - native
+        report.workflows.append(WorkflowEntry(output=f"{name}.yaml", kind=manifest.kind, name=name,
+                                              source_id=wf.id, source=source, tasks=list(manifest.tasks)))
+        return [*wf.diagnostics, *notes]
+
+
+def _finish(entry: FileEntry, found: list[Diagnostic]) -> FileEntry:
+    # Frontends may attach a diagnostic both to the file and to a workflow; print and count it once.
+    entry.diagnostics = sorted(set(found), key=diagnostic_order)
+    return entry
+
+
+def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions) -> Report:
+    """Migrate ``paths`` into ``out_dir``.
+
+    Raises :class:`frontends.MissingExtra` / :class:`frontends.NotYetAvailable` before touching anything when the
+    frontend cannot run. When every path named is missing, nothing is written (not even the report).
+    """
+    row = frontends.FRONTENDS[language]
+    parse = frontends.load(language)
+    report = Report(language=language, out_dir=_display(out_dir))
+
+    def add(entry: FileEntry) -> None:
+        report.files.append(entry)
+        if options.on_file is not None:
+            options.on_file(entry)
+
+    found = discover(paths, row.suffixes)
+    for problem in found.diagnostics:
+        add(FileEntry(problem.path, diagnostics=[problem]))
+    if not found.files and len(found.missing) == len({_display(p) for p in paths}):
+        return report
+
+    try:
+        ensure_dir(out_dir)
+    except WriteError as exc:
+        for path in found.files:
+            add(FileEntry(path, diagnostics=[diag("AM003", path, 0, 0, f"{exc}; nothing was written")]))
+        return report
+
+    batch = _Batch(out_dir, options)
+    for path in found.files:
+        entry = FileEntry(path)
+        collected: list[Diagnostic] = []
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            add(_finish(entry, [diag("AM002", path, 0, 0, f"cannot read: {exc.strerror or exc}")]))
+            continue
+        try:
+            result = parse(path, data)
+        except Exception as exc:
+            add(_finish(entry, [internal_error(exc, path)]))
+            continue
+        collected.extend(result.diagnostics)
+        for wf in result.workflows:
+            collected.extend(batch.migrate(wf, entry, report))
+        add(_finish(entry, collected))
+
+    try:
+        target = Path(out_dir) / REPORT_NAME
+        write_text(target, report.dumps())
+        report.report_path = _display(str(target))
+    except WriteError as exc:
+        report.report_error = str(exc)
+    return report
