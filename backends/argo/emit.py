@@ -9,6 +9,7 @@ from typing import Any
 
 from hera.workflows import DAG, CronWorkflow, Parameter, Workflow, WorkflowTemplate
 from hera.workflows import Task as HeraTask
+from hera.workflows import models as m
 
 from backends.argo.depends import Upstream, condition
 from backends.argo.names import Namer, dns_label, parameter_name
@@ -90,7 +91,7 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
     templates: list[Any] = []
     by_shape: dict[str, str] = {}
     may_skip: dict[str, bool] = {}
-    dag_tasks: list[HeraTask] = []
+    dag_tasks: list[HeraTask | m.DAGTask] = []
     mapping: list[TaskMapping] = []
     for task in tasks:
         tname = task_name[task.id]

@@ -73,9 +73,9 @@ def _container(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -
 
 
 def _python_stub(action: PythonCall, env_names: dict[int, str]) -> str:
-    call_args = []
+    call_args: list[str] = []
     for i, arg in enumerate(action.args):
-        value = arg.literal if arg.ref is None else f"_am_arg({env_names[i]!r})"
+        value = (arg.literal or "None") if arg.ref is None else f"_am_arg({env_names[i]!r})"
         call_args.append(value if arg.name is None else f"{arg.name}={value}")
     return (
         "\n\n# --- argo-migrate: call the task and keep its return value as the output parameter ---\n"

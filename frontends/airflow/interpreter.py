@@ -336,14 +336,14 @@ class Interpreter:
             return tuple(items) if isinstance(node, cst.Tuple) else items
         if isinstance(node, cst.Dict):
             result: dict[Any, Value] = {}
-            for el in node.elements:
-                if isinstance(el, cst.DictElement):
-                    key = self.eval(el.key, scope)
+            for entry in node.elements:
+                if isinstance(entry, cst.DictElement):
+                    key = self.eval(entry.key, scope)
                     if isinstance(key, Unknown) or not _hashable(key):
                         return Unknown("dict with a dynamic key", node)
-                    result[key] = self.eval(el.value, scope)
+                    result[key] = self.eval(entry.value, scope)
                 else:
-                    inner = self.eval(el.value, scope)
+                    inner = self.eval(entry.value, scope)
                     if not isinstance(inner, dict):
                         return Unknown("dict splat of a dynamic value", node)
                     result.update(inner)
@@ -394,6 +394,7 @@ class Interpreter:
             if isinstance(part, cst.FormattedStringText):
                 out.append(part.value.replace("{{", "{").replace("}}", "}"))
                 continue
+            assert isinstance(part, cst.FormattedStringExpression)
             value = self.eval(part.expression, scope)
             if isinstance(value, Unknown) or not _plain(value):
                 return Unknown("f-string with a dynamic part", node)
@@ -809,7 +810,8 @@ class Interpreter:
         key = (dag_index, full)
         self._group_prefix[key] = kwargs.get("prefix_group_id", True)
         parent_defaults = self.ctx.groups[-1][2] if self.ctx.groups else {}
-        own = kwargs.get("default_args") if isinstance(kwargs.get("default_args"), dict) else {}
+        own_value = kwargs.get("default_args")
+        own: dict[str, Any] = own_value if isinstance(own_value, dict) else {}
         self._group_defaults[key] = {**parent_defaults, **own}
         self.dags[dag_index].groups.setdefault(full, [])
         return GroupRef(dag_index, full)

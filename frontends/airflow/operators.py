@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import libcst as cst
+
 from frontends.airflow import jinja
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.values import FuncDef, Unknown, XComArg
@@ -129,26 +131,22 @@ def bash_decorator(task: TaskDraft, ctx: TranslateContext) -> Translation:
     statements = [s for s in body if not _is_docstring(s)]
     if len(statements) != 1 or not _returns_constant(statements[0]):
         raise Untranslatable("AM103", "the @task.bash function computes its command at run time")
-    import libcst as cst
-
-    ret = statements[0].body[0]  # type: ignore[attr-defined]
-    assert isinstance(ret, cst.Return)
-    value = ret.value.evaluated_value if isinstance(ret.value, cst.SimpleString) else None
+    line = statements[0]
+    assert isinstance(line, cst.SimpleStatementLine)
+    ret = line.body[0]
+    assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.SimpleString)
+    value = ret.value.evaluated_value
     if not isinstance(value, str):
         raise Untranslatable("AM103", "the @task.bash function does not return a plain string")
     return _bash(templated(value, ctx, "bash command"), task, ctx)
 
 
 def _is_docstring(stmt: Any) -> bool:
-    import libcst as cst
-
     return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
             and isinstance(stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, cst.SimpleString))
 
 
 def _returns_constant(stmt: Any) -> bool:
-    import libcst as cst
-
     return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
             and isinstance(stmt.body[0], cst.Return) and isinstance(stmt.body[0].value, cst.SimpleString))
 
