@@ -62,7 +62,65 @@ def build_parser() -> argparse.ArgumentParser:
     matrix = commands.add_parser("matrix", help="print the supported-construct matrix of a frontend (Markdown)",
                                  description="Print the support matrix generated from a frontend's registry.")
     matrix.add_argument("language", choices=("airflow",), help="the source language")
+    _add_lint(commands)
+    _add_run(commands)
     return parser
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    run = commands.add_parser(
+        "run", help="run an Argo manifest on this machine with Argo's semantics (a verifier)",
+        description="Run a Workflow, WorkflowTemplate or CronWorkflow locally: container and script templates run "
+                    "as host processes, DAGs and steps follow Argo's rules; writes a JSON report.",
+        epilog="exit status: 0 the workflow Succeeded, 1 it Failed or Errored, 2 usage error or a manifest "
+               "that cannot run (malformed, unknown kind, cycle, missing template)")
+    run.add_argument("--local", action="store_true", required=True, help="run on this machine (required)")
+    run.add_argument("file", metavar="FILE", help="the manifest (YAML)")
+    run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                     help="set a workflow parameter (repeatable)")
+    run.add_argument("--report", metavar="FILE", help="write the run report (JSON) here too")
+    run.add_argument("--jobs", type=int, default=2, metavar="N",
+                     help="steps running at once (default: %(default)s)")
+    run.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                     help="global deadline in seconds; running steps are killed (default: %(default)s)")
+    run.add_argument("--workdir", metavar="DIR",
+                     help="run folder for logs, volumes and artifacts (default: a new temporary folder)")
+    run.add_argument("--fast-forward", action="store_true",
+                     help="do not wait for suspend durations and retry backoffs (recorded in the report)")
+    run.add_argument("--handler", action="append", metavar="TYPE=COMMAND",
+                     help="run resource or http templates with a local command (template JSON on stdin)")
+    run.add_argument("--quiet", action="store_true", help="print only the workflow's phase")
+
+
+def _add_lint(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    lint = commands.add_parser(
+        "lint", help="check Argo Workflow, WorkflowTemplate and CronWorkflow manifests",
+        description="Check Argo manifests (ours or anyone's): structure by Argo's API (Hera's models, unknown fields "
+                    "are errors) and the semantic rules of Argo's validator. Folders are searched for *.yaml, "
+                    "*.yml and *.json; the files named are linted together, so templateRefs between them are "
+                    "checked.",
+        epilog="exit status: 0 no error (warnings allowed), 1 some error, 2 usage error or every path missing")
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders (searched recursively)")
+    lint.add_argument("--format", choices=("text", "json"), default="text",
+                      help="diagnostics on stdout: 'file:line:col: severity CODE: message', or one JSON object "
+                           "per line (default: %(default)s)")
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from backends.argo.lint import lint_paths
+    from migrator.diagnostics import Severity
+
+    diagnostics, checked = lint_paths(list(args.paths))
+    for d in diagnostics:
+        print(_format(d, args.format))
+    if checked == 0 and diagnostics and all(d.code == "AM001" for d in diagnostics):
+        return EXIT_USAGE  # nothing named exists: most likely a typo on the command line
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    if args.format == "text":
+        warnings = sum(1 for d in diagnostics if d.severity is Severity.WARNING)
+        print(f"checked {checked} file{'s' if checked != 1 else ''}: {errors} error{'s' if errors != 1 else ''}, "
+              f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 def _format(d: Diagnostic, style: str) -> str:
@@ -143,6 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(support_matrix(args.language))
         return EXIT_OK
+    if args.command == "run":
+        from backends.argo.local.cli import run_local
+
+        return run_local(args)
+    if args.command == "lint":
+        return _lint(args)
     return _migrate(args)
 
 

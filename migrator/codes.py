@@ -61,7 +61,86 @@ _ROWS = [
     Code("AM116", _W, "kind not applicable", "The requested --kind does not fit this workflow; another was chosen."),
     Code("AM117", _W, "unsupported output reference",
          "A task consumes an output that only Python tasks produce natively; the value is not passed."),
+    Code("AM118", _I, "Airflow context rebuilt",
+         "The callable reads the Airflow task context; the script rebuilds the part it uses (dates, run id, "
+         "params, dag_run.conf, xcom_pull of upstream outputs, xcom_push) from the Argo run."),
+    Code("AM119", _W, "approximated",
+         "The construct is translated with a documented difference from Airflow (the message says which)."),
+    Code("AM120", _I, "nothing to do in Argo",
+         "The operator only steers Airflow itself (or waits for a person); the migrated step does the Argo "
+         "equivalent, which may be nothing."),
+    Code("AM122", _W, "operator plugin failed to load",
+         "A package registered rows under the argo_migrate.operators entry point, but they could not be loaded."),
+    Code("AM123", _W, "optional import assumed available",
+         "A try/except ImportError builds DAGs when a module is importable; argo-migrate assumes it is, so DAGs "
+         "that Airflow builds only without the module (or only with it, on a machine lacking it) may differ."),
+    Code("AM121", _W, "credential replaced by a Secret reference",
+         "A value that looks like a credential was not copied into the manifest; it is read from a Kubernetes "
+         "Secret that you must create."),
     Code("AM401", _E, "workflow too large", "The manifest exceeds Argo's object size or task-count limits."),
+    # AM402-AM422: `argo-migrate lint` (backends/argo/lint/; each semantic rule documents itself in rules/).
+    Code("AM402", _E, "invalid YAML",
+         "The file is not valid YAML or JSON (syntax error, unknown tag, recursive or exploding aliases, nesting "
+         "too deep), or a document in it is not a mapping."),
+    Code("AM403", _E, "unknown kind",
+         "A document has no kind or apiVersion, names an argoproj.io kind that does not exist, or a kind that "
+         "looks like a misspelt Workflow kind. Workflow, WorkflowTemplate, ClusterWorkflowTemplate and "
+         "CronWorkflow are checked; apiVersion must be argoproj.io/v1alpha1."),
+    Code("AM404", _I, "kind not checked",
+         "The document is a Kubernetes object that is not a workflow (a ConfigMap, a WorkflowEventBinding...); "
+         "lint skips it."),
+    Code("AM405", _E, "unknown field",
+         "A field that Argo's API (as Hera's generated models describe it) does not have, usually a typo such as "
+         "`dependecies`. Argo would drop it silently; `argo lint` rejects it."),
+    Code("AM406", _W, "field newer than Hera's models",
+         "The field exists in a newer Argo release than the one Hera's models were generated from; its content is "
+         "not checked. Not an error: Argo accepts it."),
+    Code("AM407", _E, "invalid field value",
+         "A field has the wrong type (a string where Argo wants an integer...), a required field is missing, or "
+         "apiVersion is not argoproj.io/v1alpha1."),
+    Code("AM408", _E, "invalid name",
+         "A name breaks Argo's rules: metadata.name a DNS-1123 subdomain of at most 63 characters (52 for a "
+         "CronWorkflow); template, task and step names `[a-zA-Z0-9][-a-zA-Z0-9]*` of at most 128 characters, not "
+         "starting with a digit in a DAG that uses depends or dependencies; parameter and artifact names "
+         "`[-a-zA-Z0-9_]+`."),
+    Code("AM409", _E, "duplicate name",
+         "Two templates, two tasks of one DAG, two steps of one template, or two parameters or artifacts of one "
+         "list have the same name."),
+    Code("AM410", _E, "undefined template",
+         "A template, templateRef, entrypoint, onExit or hook names a template that does not exist (templateRefs "
+         "are checked when the referenced WorkflowTemplate is among the files linted), or a Workflow has no "
+         "entrypoint."),
+    Code("AM411", _E, "conflicting dependency fields",
+         "One DAG template uses both `depends` and `dependencies`, or `continueOn` together with `depends` (use "
+         "`task.Failed` / `task.Errored` instead)."),
+    Code("AM412", _E, "invalid depends expression",
+         "A `depends` expression does not parse (operators are &&, || and !, with parentheses) or uses a task "
+         "result other than Succeeded, Failed, Errored, Skipped, Omitted, Daemoned, AnySucceeded, AllFailed."),
+    Code("AM413", _E, "unknown dependency",
+         "`depends`, `dependencies` or the DAG's `target` names a task that is not in the DAG."),
+    Code("AM414", _E, "dependency cycle", "The tasks of a DAG template depend on each other in a cycle."),
+    Code("AM415", _E, "fan-out result on a single task",
+         "`.AnySucceeded` or `.AllFailed` is used on a task without withItems, withParam or withSequence."),
+    Code("AM416", _E, "reference to a non-ancestor task",
+         "`{{tasks.x...}}` names a task that is not an ancestor (through depends/dependencies) of the task using "
+         "it, or is not a task of the DAG at all; Argo cannot resolve it."),
+    Code("AM417", _E, "unresolved parameter",
+         "`{{inputs.parameters.x}}` names no input parameter of its template, or `{{workflow.parameters.x}}` no "
+         "parameter of the Workflow's spec.arguments."),
+    Code("AM418", _W, "undeclared workflow parameter",
+         "A WorkflowTemplate uses `{{workflow.parameters.x}}` without declaring x in spec.arguments: it resolves "
+         "only if the Workflow that runs the template supplies it."),
+    Code("AM419", _E, "invalid loop",
+         "withItems, withParam and withSequence are combined, withSequence has both count and end, a literal "
+         "withParam is not a JSON list, or `{{item...}}` is used where no loop provides it."),
+    Code("AM420", _E, "invalid template type",
+         "A template has none, or more than one, of container, containerSet, script, resource, dag, steps, "
+         "suspend, data, http, plugin."),
+    Code("AM421", _W, "duplicate YAML key",
+         "A mapping has the same key twice; like Kubernetes, lint keeps the last value, but the first is lost."),
+    Code("AM422", _E, "invalid CronWorkflow schedule",
+         "A CronWorkflow has no schedule, a schedule that is not a 5-field cron expression or @descriptor, an "
+         "unknown timezone or concurrencyPolicy, or a negative startingDeadlineSeconds."),
     Code("AM501", _I, "wrapped with the original engine", "The task runs its original engine from an Argo step."),
     Code("AM901", _E, "internal error", "A bug in argo-migrate; please report it with the input file."),
     Code("AM902", _E, "invariant violated", "A frontend or pass produced an inconsistent IR (a bug of ours)."),

@@ -54,7 +54,32 @@ class InputRef:
     name: str
 
 
-Ref = ParamRef | OutputRef | InputRef
+@dataclass(frozen=True)
+class RunMeta:
+    """Metadata of the current run: ``logical_date`` (formatted with strftime ``fmt`` when given, moved by
+    ``days``) or ``run_id``."""
+
+    field: str
+    fmt: str | None = None
+    days: int = 0
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """The current element of the task's loop, or one key of it when the elements are objects."""
+
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A value kept in a secret store (a Kubernetes Secret): the manifest holds the reference, never the value."""
+
+    name: str
+    key: str
+
+
+Ref = ParamRef | OutputRef | InputRef | RunMeta | ItemRef | SecretRef
 Text = tuple[str | Ref, ...]
 
 
@@ -84,13 +109,16 @@ class ContainerRun:
     command: tuple[Text, ...] = ()
     args: tuple[Text, ...] = ()
     env: tuple[tuple[str, Text], ...] = ()
+    # Kubernetes pod and container settings passed through as JSON, by their Kubernetes field names
+    # (nodeSelector, tolerations, affinity, volumes, volumeMounts, imagePullPolicy, serviceAccountName…).
+    kubernetes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class PyArg:
     """One argument of a Python call: literal Python source, or a reference whose value arrives as JSON."""
 
-    name: str | None  # None for positional
+    name: str | None  # None for positional, "**" for a mapping splatted as keyword arguments
     literal: str | None = None
     ref: Ref | None = None
 
@@ -104,6 +132,65 @@ class PythonCall:
     preamble: str = ""
     args: tuple[PyArg, ...] = ()
     image: str | None = None  # None: the backend's default Python image
+    env: tuple[tuple[str, Text], ...] = ()
+    requirements: tuple[str, ...] = ()  # pip requirement strings to install before the call
+    # After the call: "return" keeps the return value as output ``return_value`` (JSON); "bash" runs the returned
+    # string with ``bash -c`` and fails with its exit code (Airflow's @task.bash); "branch" writes output
+    # ``targets[i][1]`` as "true" when the returned task id (or list of ids) names ``targets[i][0]`` or a group
+    # holding it, else "false"; "short_circuit" writes output ``proceed`` as "true" or "false".
+    result: str = "return"
+    targets: tuple[tuple[str, str], ...] = ()
+    # Call repeatedly until the result (or its ``is_done``) is true: (seconds between calls, timeout seconds).
+    poll: tuple[int, int] | None = None
+    # With ``poll``: on timeout, succeed and write output ``proceed`` as "false" instead of failing.
+    soft_fail: bool = False
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Pause: for ``seconds``, or until someone resumes the run (a human decision), optionally asking for
+    ``inputs`` (name, default, allowed values, description) when resuming."""
+
+    seconds: int | None = None
+    inputs: tuple[tuple[str, str | None, tuple[str, ...], str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class RunWorkflow:
+    """Start another migrated workflow (by its source id) with ``parameters``; with ``wait``, finish with it."""
+
+    target: str
+    parameters: tuple[tuple[str, Text], ...] = ()
+    wait: bool = False
+
+
+@dataclass(frozen=True)
+class AwaitWorkflow:
+    """Wait until the latest run of another migrated workflow (by its source id) has succeeded."""
+
+    target: str
+    poll_seconds: int = 60
+    timeout_seconds: int = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    url: Text
+    headers: tuple[tuple[str, Text], ...] = ()
+    body: Text | None = None
+    success_condition: str | None = None  # an expression over response.statusCode / response.body
+    timeout_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Create a Kubernetes object (``manifest``, a JSON document) and wait for its success or failure condition."""
+
+    manifest: str
+    action: str = "create"
+    success_condition: str | None = None
+    failure_condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +209,7 @@ class Wrapped:
         return dict(self.payload).get(key, default)
 
 
-Action = ContainerRun | PythonCall | Noop | Wrapped
+Action = ContainerRun | PythonCall | Noop | Wrapped | Wait | RunWorkflow | AwaitWorkflow | HttpRequest | Resource
 
 
 # --- translation status ------------------------------------------------------------------------------------------
@@ -161,6 +248,9 @@ class JoinRule(enum.Enum):
     NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
     NONE_SKIPPED = "none_skipped"
     ALWAYS = "always"
+    # A teardown task: all upstreams done and its setup tasks succeeded. Argo has no such join; the backend
+    # approximates it with ALL_DONE and says so.
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"
 
 
 @dataclass(frozen=True)
@@ -188,7 +278,7 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Loop:
-    """A fan-out: over literal ``items`` or over the list another task outputs."""
+    """A fan-out: over literal ``items`` (each a JSON document) or over the JSON list another task outputs."""
 
     items: tuple[str, ...] | None = None
     over: OutputRef | None = None
@@ -199,6 +289,8 @@ class Parameter:
     name: str
     default: str | None = None
     description: str | None = None
+    # Read from a configuration store (a Kubernetes ConfigMap name and key) instead of a default value.
+    config_map: tuple[str, str] | None = None
 
 
 # --- tasks and workflows -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""One run: discover → parse → check → passes → emit → write → report, one file at a time.
+"""One run: discover → parse → check → passes → emit → lint → write → report, one file at a time.
 
 Each file is a unit of work: whatever goes wrong with it (unreadable, a frontend crash, a broken invariant, a failed
 write) becomes a diagnostic on that file and the batch carries on. Only problems with the run itself (the frontend
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import frontends
-from migrator.diagnostics import Diagnostic, diag
+from migrator.diagnostics import Diagnostic, Severity, diag
 from migrator.discover import discover
 from migrator.invariants import check_diagnostics
 from migrator.passes import PASSES
@@ -59,11 +59,34 @@ def _leaves_folder(source_id: str) -> bool:
     return "/" in source_id or "\\" in source_id or ".." in source_id
 
 
+def _rejected(found: list[Diagnostic], known: list[Diagnostic], where: tuple[str, int, int]) -> list[Diagnostic]:
+    """What lint finds wrong with a manifest we emitted, reported on the workflow's source.
+
+    Every error or warning is a bug of ours (AM903), except two: AM406 (a field newer than Hera's models, which
+    Argo accepts) and AM401 (too large), which is a limit of the input rather than a bug and is reported as itself,
+    once, if the backend has not already said so. Empty: the manifest may be written.
+    """
+    path, line, column = where
+    problems = [d for d in found if d.severity is not Severity.INFO and d.code != "AM406"]
+    out: list[Diagnostic] = []
+    for d in problems:
+        if d.code == "AM401":
+            if not any(k.code == "AM401" for k in known):
+                out.append(diag("AM401", path, line, column, f"{d.message} (in {d.path}); not written"))
+            continue
+        out.append(diag("AM903", path, line, column,
+                        f"invalid output: {d.message} ({d.code} at {d.path}:{d.line}:{d.column}); not written"))
+    if problems and not out:  # only limits the backend already reported: say that nothing was written
+        out.append(diag("AM401", path, line, column, f"{problems[0].path} exceeds Argo's limits; not written"))
+    return out
+
+
 class _Batch:
     """State shared by every file of one run: the backend, the options and the names already handed out."""
 
     def __init__(self, out_dir: str, options: PipelineOptions) -> None:
         # Imported here, not at module level: Hera takes about a second to import and `--help` needs none of it.
+        from backends.argo.lint import lint_text
         from backends.argo.yaml_out import dump
 
         # Not `import backends.argo.emit as argo`: the package re-exports a function named `emit`, which that binds.
@@ -71,6 +94,7 @@ class _Batch:
 
         self.argo = argo
         self.dump = dump
+        self.lint = lint_text
         self.out_dir = out_dir
         self.out_root = Path(out_dir).resolve()
         self.kind = argo.Kind(options.kind)
@@ -127,6 +151,11 @@ class _Batch:
             manifest = self.argo.emit(wf, name, self.emit_options)
             notes.extend(manifest.diagnostics)
             text = self.dump(manifest.document)
+
+            stage = "lint"
+            rejected = _rejected(self.lint(text, f"{name}.yaml"), notes, (path, line, column))
+            if rejected:
+                return [*wf.diagnostics, *notes, *rejected]  # a manifest Argo would refuse is never written
 
             stage = "write"
             target = Path(self.out_dir) / f"{name}.yaml"

@@ -1,4 +1,5 @@
-"""Checks every manifest the pipeline writes must pass: Hera loads it back unchanged, Argo's JSON schema accepts it."""
+"""Checks every manifest the pipeline writes must pass: Hera loads it back unchanged, Argo's JSON schema accepts it,
+and ``argo-migrate lint`` finds nothing to say about it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import jsonschema
 from hera.workflows import CronWorkflow, Workflow, WorkflowTemplate
 from ruamel.yaml import YAML
 
+from backends.argo.lint import lint_text
 from tests.corpora import shared_dir
 
 HERA = {"Workflow": Workflow, "WorkflowTemplate": WorkflowTemplate, "CronWorkflow": CronWorkflow}
@@ -50,4 +52,5 @@ def problems(path: Path) -> list[str]:
     reloaded = HERA[kind].from_yaml(path.read_text()).to_dict()
     if reloaded != document:
         found.append(f"{path.name}: Hera round trip changed the manifest")
+    found.extend(f"lint: {d}" for d in lint_text(path.read_text(), str(path)))
     return found

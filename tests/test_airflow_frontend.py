@@ -224,7 +224,7 @@ def test_untranslated_jinja_is_wrapped_and_diagnosed() -> None:
     workflow, codes = parse_one(
         """
         with DAG("d"):
-            BashOperator(task_id="t", bash_command="echo {{ ds }}")
+            BashOperator(task_id="t", bash_command="echo {{ macros.uuid.uuid4() | upper }}")
         """
     )
     assert not workflow.task("t").native
@@ -257,14 +257,31 @@ def test_python_operator_carries_callable_helpers_and_imports() -> None:
     assert namespace["run"](4, y=5) == 11.0
 
 
-def test_callable_reading_the_context_is_wrapped() -> None:
+def test_callable_reading_the_context_gets_it_rebuilt() -> None:
     workflow, codes = parse_one(
         """
         def show(ds, **kwargs):
-            print(ds)
+            print(ds, kwargs["ti"].task_id, kwargs["params"]["n"])
+
+        with DAG("d", params={"n": 3}):
+            PythonOperator(task_id="p", python_callable=show)
+        """
+    )
+    action = workflow.task("p").action
+    assert workflow.task("p").native and "AM118" in codes
+    assert isinstance(action, PythonCall)
+    assert "_AIRFLOW_CONTEXT" in action.preamble
+    assert {name for name, _ in action.env} >= {"AM_LOGICAL_DATE", "AM_RUN_ID"}
+
+
+def test_callable_reading_context_argo_cannot_rebuild_is_wrapped() -> None:
+    workflow, codes = parse_one(
+        """
+        def emit(outlet_events):
+            outlet_events["x"].extra = {}
 
         with DAG("d"):
-            PythonOperator(task_id="p", python_callable=show)
+            PythonOperator(task_id="p", python_callable=emit)
         """
     )
     assert not workflow.task("p").native and "AM113" in codes

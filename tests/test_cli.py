@@ -26,12 +26,12 @@ with DAG(dag_id="hello", schedule=None):
     a >> b
 """
 
-# An operator with no translation: the task is wrapped (AM102 warning).
+# An operator with no translation (an in-repo custom operator): the task is wrapped (AM102 warning).
 WRAPPED = """\
 from airflow.sdk import DAG
-from airflow.providers.http.operators.http import HttpOperator
+from my_company.operators import PingOperator
 with DAG(dag_id="calls", schedule=None):
-    HttpOperator(task_id="ping", endpoint="/ping")
+    PingOperator(task_id="ping", endpoint="/ping")
 """
 
 ESCAPE = """\

@@ -41,10 +41,6 @@ def _all(parts: list[str]) -> str:
     return " && ".join(parts)
 
 
-def _any(parts: list[str]) -> str:
-    return " || ".join(parts) if len(parts) == 1 else " || ".join(parts)
-
-
 def _group(expr: str, n: int) -> str:
     return f"({expr})" if n > 1 else expr
 
@@ -145,6 +141,8 @@ JOIN_TABLE: dict[JoinRule, Callable[[list[Upstream]], Condition]] = {
     JoinRule.NONE_FAILED_MIN_ONE_SUCCESS: _none_failed_min_one_success,
     JoinRule.NONE_SKIPPED: _none_skipped,
     JoinRule.ALWAYS: _always,
+    # Not expressible in Argo (ARGO-SEMANTICS §2.7): a teardown runs once everything upstream is done.
+    JoinRule.ALL_DONE_SETUP_SUCCESS: _all_done,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from hera.workflows import models as m
 
 from backends.argo.depends import Upstream, condition
 from backends.argo.names import Namer, dns_label, parameter_name
-from backends.argo.templates import BuildContext, Images, TemplateParts, build_template, render
+from backends.argo.templates import BuildContext, Images, build_template, run_meta
 from backends.wrappers import WrapperOptions
 from migrator import ir
 from migrator.diagnostics import Diagnostic, diag
@@ -86,7 +87,7 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
     task_names = Namer(max_len=128, fallback="t")
     task_name = {t.id: task_names.take(t.id) for t in tasks}
     template_names = Namer(reserved=(ENTRYPOINT,), max_len=128, fallback="t")
-    ctx = BuildContext(options.images, options.wrappers, task_name.__getitem__)
+    ctx = BuildContext(options.images, options.wrappers, task_name.__getitem__, {t.id for t in tasks if t.loop})
 
     templates: list[Any] = []
     by_shape: dict[str, str] = {}
@@ -107,15 +108,18 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
         cond = condition(task.join, ups)
         when = cond.when
         if task.when is not None:
-            own = render(task.when, TemplateParts(), ctx.task_name_of)
+            own = dag_level(task.when, task_name.__getitem__)
             when = f"({when}) && ({own})" if when else own
         may_skip[task.id] = when is not None
+        loop = task.loop
         dag_tasks.append(HeraTask(
             name=tname,
             template=template_name,
             depends=cond.depends,
             when=when,
             arguments=[Parameter(name=k, value=v) for k, v in parts.inputs.items()] or None,
+            with_items=[json.loads(item) for item in loop.items] if loop and loop.items is not None else None,
+            with_param=dag_level((loop.over,), task_name.__getitem__) if loop and loop.over else None,
         ))
         status = task.status
         mapping.append(TaskMapping(
@@ -132,6 +136,25 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
     return Manifest(kind, name, document, mapping, diagnostics)
 
 
+def dag_level(value: ir.Text, task_name_of: Callable[[str], str]) -> str:
+    """Render text used in a DAG task's own fields, where ``{{tasks.…}}`` and ``{{item}}`` are in scope."""
+    out: list[str] = []
+    for part in value:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, ir.OutputRef):
+            out.append("{{tasks.%s.outputs.parameters.%s}}" % (task_name_of(part.task_id), parameter_name(part.name)))
+        elif isinstance(part, ir.ItemRef):
+            out.append("{{item}}" if part.key is None else "{{item.%s}}" % part.key)
+        elif isinstance(part, ir.ParamRef):
+            out.append("{{workflow.parameters.%s}}" % parameter_name(part.name))
+        elif isinstance(part, ir.RunMeta):
+            out.append(run_meta(part))
+        else:
+            raise ValueError(f"{type(part).__name__} cannot be used in a DAG task field")
+    return "".join(out)
+
+
 def _template_hint(task: ir.Task, task_name: str) -> str:
     if isinstance(task.action, ir.Noop):
         return "noop"
@@ -141,10 +164,7 @@ def _template_hint(task: ir.Task, task_name: str) -> str:
 def _wrap(kind: str, name: str, workflow: ir.Workflow, templates: list[Any]) -> dict[str, Any]:
     annotations = {SOURCE_ANNOTATION: f"{workflow.origin.path}:{workflow.origin.line}",
                    SOURCE_ID_ANNOTATION: workflow.id}
-    arguments = [
-        Parameter(name=parameter_name(p.name), value=p.default, description=p.description)
-        for p in workflow.parameters
-    ] or None
+    arguments = [_parameter(p) for p in workflow.parameters] or None
     common: dict[str, Any] = dict(
         entrypoint=ENTRYPOINT, templates=templates, annotations=annotations, arguments=arguments,
         active_deadline_seconds=workflow.timeout_seconds,
@@ -162,6 +182,13 @@ def _wrap(kind: str, name: str, workflow: ir.Workflow, templates: list[Any]) -> 
         **common,
     )
     return cron.to_dict()
+
+
+def _parameter(p: ir.Parameter) -> Parameter:
+    if p.config_map is not None:
+        source = m.ValueFrom(config_map_key_ref=m.ConfigMapKeySelector(name=p.config_map[0], key=p.config_map[1]))
+        return Parameter(name=parameter_name(p.name), value_from=source, description=p.description)
+    return Parameter(name=parameter_name(p.name), value=p.default, description=p.description)
 
 
 def manifest_name(workflow: ir.Workflow, kind: str) -> str:

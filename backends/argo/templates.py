@@ -1,48 +1,124 @@
 """One row per IR action type: how it becomes an Argo template (built with Hera).
 
-Templates never reference other tasks directly (Argo allows ``{{tasks.…}}`` only in DAG task fields), so every
-:class:`~migrator.ir.OutputRef` a template needs becomes one of its input parameters; the DAG task passes the
-producer's output as the argument. :class:`TemplateParts` carries both halves.
+Templates never reference other tasks or loop items directly (Argo allows ``{{tasks.…}}`` and ``{{item}}`` only in
+DAG task fields), so every :class:`~migrator.ir.OutputRef` or :class:`~migrator.ir.ItemRef` a template needs becomes
+one of its input parameters, and the DAG task passes the value as the argument. Secrets become environment
+variables read from a Secret (``$(VAR)`` in command and arguments, which Kubernetes expands), so that no secret
+value is ever written into a manifest. :class:`TemplateParts` collects both.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from hera.workflows import Container, Env, Parameter, Script
+from hera.workflows import HTTP, Container, Env, Parameter, Script, SecretEnv, Suspend
+from hera.workflows import Resource as HeraResource
 from hera.workflows import models as m
 
-from backends.argo.names import parameter_name
+from backends.argo.names import dns_label, parameter_name
 from backends.wrappers import WrapperOptions, wrapper_spec
 from migrator.ir import (
     Action,
+    AwaitWorkflow,
     ContainerRun,
+    HttpRequest,
     InputRef,
+    ItemRef,
     Noop,
+    OutputRef,
     ParamRef,
     PythonCall,
     Ref,
+    Resource,
+    RunMeta,
+    RunWorkflow,
+    SecretRef,
     Task,
     Text,
+    Wait,
     Wrapped,
 )
 
-RETURN_DIR = "/tmp/argo-migrate"
+Template = Container | Script | Suspend | HTTP | HeraResource
+
+OUTPUT_DIR = "/tmp/argo-migrate"
+OUTPUT_DIR_ENV = "ARGO_MIGRATE_OUTPUTS"
+
+# strftime directives that Argo can format from the workflow's creation time (docs/variables.md).
+_STRFTIME = set("aAbBcCdDeFgGhHIjklmMnprRStTuUVwWxXyYzZ")
 
 
 @dataclass(frozen=True)
 class Images:
     python: str = "python:3.12-slim"
+    uv: str = "ghcr.io/astral-sh/uv:python3.12-bookworm-slim"
     noop: str = "busybox:1.36"
+    kubectl: str = "bitnami/kubectl:1.31"
+
+
+_GO_LAYOUT = {"Y": "2006", "m": "01", "d": "02", "H": "15", "M": "04", "S": "05", "y": "06", "b": "Jan",
+              "B": "January", "a": "Mon", "A": "Monday", "j": "002", "z": "-0700", "Z": "MST", "p": "PM", "I": "03",
+              "%": "%"}
+
+
+def go_layout(fmt: str) -> str | None:
+    """A strftime format as a Go time layout (what sprig's ``date`` takes); None for directives Go lacks."""
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            layout = _GO_LAYOUT.get(fmt[i + 1])
+            if layout is None:
+                return None
+            out.append(layout)
+            i += 2
+        else:
+            if fmt[i].isdigit():
+                return None  # a literal digit would be read as part of the layout
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+def run_meta(ref: RunMeta) -> str:
+    """Argo's equivalent of the run's logical date (the workflow's creation time) or id (the workflow's name)."""
+    if ref.field == "run_id":
+        return "{{workflow.name}}"
+    if ref.days:
+        layout = go_layout(ref.fmt or "%Y-%m-%d")
+        assert layout is not None, ref.fmt
+        created = "sprig.toDate('2006-01-02T15:04:05Z07:00', workflow.creationTimestamp)"
+        return "{{=sprig.date('%s', sprig.dateModify('%dh', %s))}}" % (layout, ref.days * 24, created)
+    if ref.fmt is None:
+        return "{{workflow.creationTimestamp}}"
+    out: list[str] = []
+    i = 0
+    while i < len(ref.fmt):
+        ch = ref.fmt[i]
+        if ch == "%" and i + 1 < len(ref.fmt):
+            directive = ref.fmt[i + 1]
+            out.append("%" if directive == "%" else "{{workflow.creationTimestamp.%s}}" % directive)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def strftime_supported(fmt: str) -> bool:
+    return all(d in _STRFTIME or d == "%" for d in re.findall(r"%(.)", fmt))
 
 
 @dataclass
 class TemplateParts:
-    """A template under construction and the arguments its DAG task must pass."""
+    """A template under construction and what its DAG task must pass to it."""
 
     inputs: dict[str, str] = field(default_factory=dict)  # input parameter name → value in the DAG task
+    secrets: dict[str, SecretRef] = field(default_factory=dict)  # environment variable → secret key
 
     def bind(self, ref: Ref, task_name_of: Callable[[str], str]) -> str:
         """The template-side expression for ``ref``."""
@@ -50,78 +126,257 @@ class TemplateParts:
             return "{{workflow.parameters.%s}}" % parameter_name(ref.name)
         if isinstance(ref, InputRef):
             return "{{inputs.parameters.%s}}" % parameter_name(ref.name)
+        if isinstance(ref, RunMeta):
+            return run_meta(ref)
+        if isinstance(ref, SecretRef):
+            var = "AM_SECRET_" + re.sub(r"[^A-Za-z0-9]+", "_", f"{ref.name}_{ref.key}").upper()
+            self.secrets[var] = ref
+            return f"$({var})"
+        if isinstance(ref, ItemRef):
+            name = parameter_name("item" if ref.key is None else f"item-{ref.key}")
+            self.inputs[name] = "{{item}}" if ref.key is None else "{{item.%s}}" % ref.key
+            return "{{inputs.parameters.%s}}" % name
+        assert isinstance(ref, OutputRef)
         producer = task_name_of(ref.task_id)
         name = parameter_name(f"{producer}-{ref.name}")
         self.inputs[name] = "{{tasks.%s.outputs.parameters.%s}}" % (producer, parameter_name(ref.name))
         return "{{inputs.parameters.%s}}" % name
+
+    def secret_env(self) -> list[Env | SecretEnv]:
+        return [SecretEnv(name=var, secret_name=s.name, secret_key=s.key) for var, s in sorted(self.secrets.items())]
 
 
 def render(value: Text, parts: TemplateParts, task_name_of: Callable[[str], str]) -> str:
     return "".join(p if isinstance(p, str) else parts.bind(p, task_name_of) for p in value)
 
 
-def _container(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Container | Script:
+def _env(pairs: tuple[tuple[str, Text], ...], parts: TemplateParts, ctx: BuildContext) -> list[Env | SecretEnv]:
+    env: list[Env | SecretEnv] = []
+    for key, value in pairs:
+        if len(value) == 1 and isinstance(value[0], SecretRef):
+            env.append(SecretEnv(name=key, secret_name=value[0].name, secret_key=value[0].key))
+        else:
+            env.append(Env(name=key, value=render(value, parts, ctx.task_name_of)))
+    return env
+
+
+def _container(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
     action = task.action
     assert isinstance(action, ContainerRun)
+    command = [render(v, parts, ctx.task_name_of) for v in action.command]
+    args = [render(v, parts, ctx.task_name_of) for v in action.args]
+    env = _env(action.env, parts, ctx)
+    # Secrets first: Kubernetes expands $(VAR) only for variables defined earlier in the list.
+    env = parts.secret_env() + env
+    k8s = {key: json.loads(value) for key, value in action.kubernetes}
     return Container(
-        name=name,
-        image=action.image,
-        command=[render(v, parts, ctx.task_name_of) for v in action.command] or None,
-        args=[render(v, parts, ctx.task_name_of) for v in action.args] or None,
-        env=[Env(name=k, value=render(v, parts, ctx.task_name_of)) for k, v in action.env] or None,
+        name=name, image=action.image, command=command or None, args=args or None, env=env or None,
+        resources=_resources(task),
+        node_selector=k8s.get("nodeSelector"),
+        tolerations=[m.Toleration.model_validate(t) for t in k8s["tolerations"]] if "tolerations" in k8s else None,
+        affinity=m.Affinity.model_validate(k8s["affinity"]) if "affinity" in k8s else None,
+        volumes=[m.Volume.model_validate(v) for v in k8s["volumes"]] if "volumes" in k8s else None,
+        volume_mounts=[m.VolumeMount.model_validate(v) for v in k8s["volumeMounts"]] if "volumeMounts" in k8s
+        else None,
+        image_pull_policy=k8s.get("imagePullPolicy"),
+        service_account_name=k8s.get("serviceAccountName"),
+        pod_security_context=m.PodSecurityContext.model_validate(k8s["securityContext"])
+        if "securityContext" in k8s else None,
+        security_context=m.SecurityContext.model_validate(k8s["containerSecurityContext"])
+        if "containerSecurityContext" in k8s else None,
     )
 
 
-def _python_stub(action: PythonCall, env_names: dict[int, str]) -> str:
+def _resources(task: Task) -> m.ResourceRequirements | None:
+    if task.resources is None:
+        return None
+    quantities: dict[str, m.Quantity] = {}
+    if task.resources.cpu:
+        quantities["cpu"] = m.Quantity(task.resources.cpu)
+    if task.resources.memory:
+        quantities["memory"] = m.Quantity(task.resources.memory)
+    if task.resources.gpu:
+        quantities["nvidia.com/gpu"] = m.Quantity(str(task.resources.gpu))
+    return m.ResourceRequirements(requests=quantities, limits=quantities) if quantities else None
+
+
+_LOADER = (
+    "def _am_arg(name):\n"
+    "    raw = _am_os.environ.get(name, '')\n"
+    "    if raw == '':\n"
+    "        return None\n"
+    "    try:\n"
+    "        return _am_json.loads(raw)\n"
+    "    except ValueError:\n"
+    "        return raw  # Argo renders string loop items without quotes\n"
+    "\n\n"
+    "def _am_list(name):\n"
+    "    # A fanned-out producer's outputs arrive aggregated by Argo: a JSON list of each instance's JSON text.\n"
+    "    values = _am_arg(name) or []\n"
+    "    out = []\n"
+    "    for value in values:\n"
+    "        try:\n"
+    "            out.append(_am_json.loads(value) if isinstance(value, str) else value)\n"
+    "        except ValueError:\n"
+    "            out.append(value)\n"
+    "    return out\n"
+)
+
+
+def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[str, ...],
+                 aggregated: set[int]) -> str:
     call_args: list[str] = []
     for i, arg in enumerate(action.args):
-        value = (arg.literal or "None") if arg.ref is None else f"_am_arg({env_names[i]!r})"
-        call_args.append(value if arg.name is None else f"{arg.name}={value}")
-    return (
-        "\n\n# --- argo-migrate: call the task and keep its return value as the output parameter ---\n"
-        "import json as _am_json\n"
-        "import os as _am_os\n\n\n"
-        "def _am_arg(name):\n"
-        "    raw = _am_os.environ.get(name, '')\n"
-        "    return None if raw == '' else _am_json.loads(raw)\n\n\n"
-        f"_am_result = {action.function}({', '.join(call_args)})\n"
-        f"_am_os.makedirs({RETURN_DIR!r}, exist_ok=True)\n"
-        f"with open({RETURN_DIR + '/return_value'!r}, 'w') as _am_out:\n"
-        "    _am_json.dump(_am_result, _am_out, default=str)\n"
-    )
+        loader = "_am_list" if i in aggregated else "_am_arg"
+        value = (arg.literal or "None") if arg.ref is None else f"{loader}({env_names[i]!r})"
+        if arg.name is None:
+            call_args.append(value)
+        elif arg.name == "**":
+            call_args.append(f"**{value}")
+        else:
+            call_args.append(f"{arg.name}={value}")
+    lines = [
+        "",
+        "",
+        "# --- argo-migrate: call the task function and keep what it returns ---",
+        "import json as _am_json",
+        "import os as _am_os",
+        "",
+        "",
+        _LOADER,
+        "",
+    ]
+    call = f"{action.function}({', '.join(call_args)})"
+    if action.poll is not None:
+        interval, timeout = action.poll
+        lines += [
+            "import time as _am_time",
+            "",
+            f"_am_deadline = _am_time.monotonic() + {timeout}",
+            "while True:",
+            f"    _am_result = {call}",
+            "    if getattr(_am_result, 'is_done', _am_result):",
+            "        _am_result = getattr(_am_result, 'xcom_value', _am_result)",
+            "        break",
+            "    if _am_time.monotonic() >= _am_deadline:",
+        ]
+        if action.soft_fail:
+            lines += [
+                "        _am_result = None",
+                "        break",
+            ]
+        else:
+            lines.append("        raise SystemExit('argo-migrate: sensor timed out')")
+        lines.append(f"    _am_time.sleep({interval})")
+    else:
+        lines.append(f"_am_result = {call}")
+    if action.soft_fail:
+        lines += [
+            f"_am_os.makedirs(_am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r}), exist_ok=True)",
+            f"with open(_am_os.path.join(_am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r}), 'proceed'), 'w') "
+            "as _am_out:",
+            "    _am_out.write('false' if _am_result is None else 'true')",
+        ]
+    if action.result in ("branch", "short_circuit"):
+        lines += [
+            f"_am_dir = _am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r})",
+            "_am_os.makedirs(_am_dir, exist_ok=True)",
+        ]
+        if action.result == "branch":
+            # The returned id may name a task or a TaskGroup holding it (Airflow follows the group's tasks).
+            lines += [
+                "_am_chosen = [] if _am_result is None else "
+                "[_am_result] if isinstance(_am_result, str) else list(_am_result)",
+                f"for _am_task, _am_output in {list(action.targets)!r}:",
+                "    _am_follow = any(_am_task == c or _am_task.startswith(str(c) + '.') for c in _am_chosen)",
+                "    with open(_am_os.path.join(_am_dir, _am_output), 'w') as _am_out:",
+                "        _am_out.write('true' if _am_follow else 'false')",
+            ]
+        else:
+            lines += [
+                "with open(_am_os.path.join(_am_dir, 'proceed'), 'w') as _am_out:",
+                "    _am_out.write('true' if _am_result else 'false')",
+            ]
+    elif action.result == "bash":
+        lines += [
+            "import subprocess as _am_subprocess",
+            "import sys as _am_sys",
+            "",
+            "_am_sys.stdout.flush()",
+            "_am_sys.exit(_am_subprocess.run(['bash', '-c', str(_am_result)]).returncode)",
+        ]
+    elif outputs:
+        lines += [
+            f"_am_dir = _am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r})",
+            "_am_os.makedirs(_am_dir, exist_ok=True)",
+            "with open(_am_os.path.join(_am_dir, 'return_value'), 'w') as _am_out:",
+            "    _am_json.dump(_am_result, _am_out, default=str)",
+        ]
+        named = [o for o in outputs if o != "return_value"]
+        if named:
+            # multiple_outputs: each key of the returned dict is an output of its own, as Airflow pushes them.
+            lines += [
+                "if isinstance(_am_result, dict):",
+                f"    for _am_key in {named!r}:",
+                "        if _am_key in _am_result:",
+                "            with open(_am_os.path.join(_am_dir, _am_key), 'w') as _am_out:",
+                "                _am_json.dump(_am_result[_am_key], _am_out, default=str)",
+            ]
+    return "\n".join(lines) + "\n"
 
 
-def _script(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Container | Script:
+def _script(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
     action = task.action
     assert isinstance(action, PythonCall)
     env_names: dict[int, str] = {}
-    env: list[Env] = []
+    env: list[Env | SecretEnv] = []
+    aggregated: set[int] = set()
     for i, arg in enumerate(action.args):
         if arg.ref is not None:
             env_names[i] = f"AM_ARG_{i}"
             env.append(Env(name=env_names[i], value=parts.bind(arg.ref, ctx.task_name_of)))
+            if isinstance(arg.ref, OutputRef) and arg.ref.task_id in ctx.fanned_out:
+                aggregated.add(i)
+    env += _env(action.env, parts, ctx)
+    env = parts.secret_env() + env
+    header = ""
+    command = ["python"]
+    image = action.image or ctx.images.python
+    if action.requirements:
+        # PEP 723 inline metadata: `uv run --script` installs the requirements into a throw-away environment.
+        deps = "".join(f"#   {json.dumps(r)},\n" for r in action.requirements)
+        header = f"# /// script\n# dependencies = [\n{deps}# ]\n# ///\n"
+        command = ["uv", "run", "--no-project", "--script"]
+        image = action.image or ctx.images.uv
     preamble = action.preamble.rstrip() + "\n\n\n" if action.preamble.strip() else ""
-    source = preamble + action.source.rstrip() + "\n" + _python_stub(action, env_names)
-    outputs = [
-        Parameter(name=parameter_name(out), value_from=m.ValueFrom(path=f"{RETURN_DIR}/{out}", default=""))
+    source = header + preamble + action.source.rstrip() + "\n" + _python_stub(action, env_names, task.outputs, aggregated)
+    return Script(name=name, image=image, command=command, source=source, env=env or None,
+                  add_cwd_to_sys_path=False)
+
+
+# Outputs that are flags ("true"/"false") rather than values; a skipped producer reads as "false".
+FLAG_OUTPUTS = re.compile(r"^(proceed|follow_\d+)$")
+
+
+def _declare_outputs(template: Template, task: Task) -> None:
+    """Outputs are files under OUTPUT_DIR; ``valueFrom.default`` keeps a skipped or silent producer from breaking
+    its consumers (Argo fails a reference to a missing output otherwise; ARGO-SEMANTICS §2.5)."""
+    if not task.outputs or not isinstance(template, Container | Script):
+        return
+    template.outputs = [
+        Parameter(name=parameter_name(out), value_from=m.ValueFrom(
+            path=f"{OUTPUT_DIR}/{parameter_name(out)}", default="false" if FLAG_OUTPUTS.match(out) else ""))
         for out in task.outputs
     ]
-    return Script(
-        name=name,
-        image=action.image or ctx.images.python,
-        command=["python"],
-        source=source,
-        env=env or None,
-        outputs=outputs or None,
-        add_cwd_to_sys_path=False,
-    )
+    env: list[Any] = list(cast(Any, template.env) or [])
+    template.env = [Env(name=OUTPUT_DIR_ENV, value=OUTPUT_DIR), *env]
 
 
-def _noop(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Container | Script:
+def _noop(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
     return Container(name=name, image=ctx.images.noop, command=["true"])
 
 
-def _wrapped(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Container | Script:
+def _wrapped(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
     action = task.action
     assert isinstance(action, Wrapped)
     spec = wrapper_spec(action, ctx.wrapper_options)
@@ -131,11 +386,82 @@ def _wrapped(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> 
         command=list(spec.command),
         args=list(spec.args) or None,
         env=[Env(name=k, value=v) for k, v in spec.env] or None,
-        volume_mounts=[m.VolumeMount(name=c.volume, mount_path=c.mount_path, read_only=True)
-                       for c in spec.config_maps] or None,
-        volumes=[m.Volume(name=c.volume, config_map=m.ConfigMapVolumeSource(name=c.config_map))
-                 for c in spec.config_maps] or None,
+        volume_mounts=[*(m.VolumeMount(name=c.volume, mount_path=c.mount_path, read_only=True)
+                         for c in spec.config_maps),
+                       *(m.VolumeMount(name=s.volume, mount_path=s.mount_path, read_only=True)
+                         for s in spec.secrets)] or None,
+        volumes=[*(m.Volume(name=c.volume, config_map=m.ConfigMapVolumeSource(name=c.config_map))
+                   for c in spec.config_maps),
+                 *(m.Volume(name=s.volume, secret=m.SecretVolumeSource(secret_name=s.secret))
+                   for s in spec.secrets)] or None,
     )
+
+
+def _wait(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
+    action = task.action
+    assert isinstance(action, Wait)
+    inputs = [Parameter(name=parameter_name(n), default=d, enum=list(enum) or None, description=desc)
+              for n, d, enum, desc in action.inputs]
+    duration = str(action.seconds) if action.seconds is not None else None
+    return Suspend(name=name, duration=duration, intermediate_parameters=inputs)
+
+
+def _http(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
+    action = task.action
+    assert isinstance(action, HttpRequest)
+    headers = [m.V1alpha1HTTPHeader(name=k, value=render(v, parts, ctx.task_name_of)) for k, v in action.headers]
+    return HTTP(
+        name=name, url=render(action.url, parts, ctx.task_name_of), method=action.method, headers=headers or None,
+        body=render(action.body, parts, ctx.task_name_of) if action.body is not None else None,
+        success_condition=action.success_condition, timeout_seconds=action.timeout_seconds,
+    )
+
+
+def _resource(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
+    action = task.action
+    assert isinstance(action, Resource)
+    return HeraResource(name=name, action=action.action, manifest=action.manifest,
+                        success_condition=action.success_condition, failure_condition=action.failure_condition)
+
+
+def _run_workflow(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
+    """Submit the target's WorkflowTemplate as a new Workflow (the service account needs create on workflows)."""
+    action = task.action
+    assert isinstance(action, RunWorkflow)
+    target = dns_label(action.target)
+    spec: dict[str, object] = {"workflowTemplateRef": {"name": target}}
+    if action.parameters:
+        spec["arguments"] = {"parameters": [{"name": parameter_name(k), "value": render(v, parts, ctx.task_name_of)}
+                                            for k, v in action.parameters]}
+    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                "metadata": {"generateName": f"{target}-"}, "spec": spec}
+    success, failure = (("status.phase == Succeeded", "status.phase in (Failed, Error)") if action.wait
+                        else (None, None))
+    return HeraResource(name=name, action="create", manifest=json.dumps(manifest, sort_keys=True),
+                        success_condition=success, failure_condition=failure)
+
+
+def _await_workflow(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
+    """Poll with kubectl until the newest run of the target (a WorkflowTemplate's or a CronWorkflow's) succeeded;
+    the service account needs get/list on workflows."""
+    action = task.action
+    assert isinstance(action, AwaitWorkflow)
+    target = dns_label(action.target)
+    script = (
+        f"deadline=$(( $(date +%s) + {action.timeout_seconds} ))\n"
+        "while true; do\n"
+        f"  for selector in workflows.argoproj.io/workflow-template={target} "
+        f"workflows.argoproj.io/cron-workflow={dns_label(action.target, 52)}; do\n"
+        "    phase=$(kubectl get workflows -l \"$selector\" --sort-by=.metadata.creationTimestamp "
+        "-o jsonpath='{.items[-1:].status.phase}')\n"
+        '    if [ "$phase" = Succeeded ]; then exit 0; fi\n'
+        "  done\n"
+        '  if [ "$(date +%s)" -ge "$deadline" ]; then echo "argo-migrate: timed out waiting for '
+        f'{target}" >&2; exit 1; fi\n'
+        f"  sleep {action.poll_seconds}\n"
+        "done\n"
+    )
+    return Container(name=name, image=ctx.images.kubectl, command=["bash", "-c"], args=[script])
 
 
 @dataclass
@@ -143,22 +469,29 @@ class BuildContext:
     images: Images
     wrapper_options: WrapperOptions
     task_name_of: Callable[[str], str]
+    fanned_out: set[str] = field(default_factory=set)  # task ids with a loop: their outputs arrive aggregated
 
 
-Builder = Callable[[Task, str, TemplateParts, BuildContext], Container | Script]
+Builder = Callable[[Task, str, TemplateParts, BuildContext], Template]
 
 TEMPLATE_TABLE: dict[type, Builder] = {
     ContainerRun: _container,
     PythonCall: _script,
     Noop: _noop,
     Wrapped: _wrapped,
+    Wait: _wait,
+    HttpRequest: _http,
+    Resource: _resource,
+    RunWorkflow: _run_workflow,
+    AwaitWorkflow: _await_workflow,
 }
 
 
-def build_template(task: Task, name: str, ctx: BuildContext) -> tuple[Container | Script, TemplateParts]:
+def build_template(task: Task, name: str, ctx: BuildContext) -> tuple[Template, TemplateParts]:
     parts = TemplateParts()
     action: Action = task.action
     template = TEMPLATE_TABLE[type(action)](task, name, parts, ctx)
+    _declare_outputs(template, task)
     if parts.inputs:
         template.inputs = [Parameter(name=k) for k in parts.inputs]
     if task.retry is not None:

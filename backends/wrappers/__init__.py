@@ -21,18 +21,27 @@ class ConfigMapMount:
 
 
 @dataclass(frozen=True)
+class SecretMount:
+    volume: str
+    secret: str
+    mount_path: str
+
+
+@dataclass(frozen=True)
 class WrapperSpec:
     image: str
     command: tuple[str, ...]
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     config_maps: tuple[ConfigMapMount, ...] = ()
+    secrets: tuple[SecretMount, ...] = ()
 
 
 @dataclass(frozen=True)
 class WrapperOptions:
     airflow_image: str = "apache/airflow:3.1.0"
     dags_config_map: str = "argo-migrate-dags"
+    ssh_image: str = "kroniak/ssh-client:3.19"
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,21 @@ CATALOGUE: dict[str, WrapperRow] = {
         requires=("a ConfigMap holding the DAG files (default name argo-migrate-dags)",),
     ),
 }
+
+
+def _ssh(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
+    from backends.wrappers.ssh import build
+
+    return build(action, options)
+
+
+CATALOGUE["ssh"] = WrapperRow(
+    engine="ssh",
+    build=_ssh,
+    doc="Run a command on a remote host over ssh (a login node, a SLURM head node); the host, user and private "
+        "key come from a Secret mounted into the pod.",
+    requires=("a Secret with keys host, login and private_key (name given by the source construct)",),
+)
 
 
 def wrapper_spec(action: Wrapped, options: WrapperOptions) -> WrapperSpec:

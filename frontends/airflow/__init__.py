@@ -10,8 +10,22 @@ import libcst as cst
 from frontends import FrontendResult
 from frontends.airflow.build import Builder
 from frontends.airflow.interpreter import Interpreter
+from frontends.airflow.plugins import PLUGIN_ERRORS, plugin_rows
 from frontends.airflow.values import Qual
 from migrator.diagnostics import diag
+
+_reported_plugins = False
+
+
+def _report_plugin_errors(path: str, result: FrontendResult) -> None:
+    """Once per run, on the first file: a plugin that failed to load (its operators are then wrapped)."""
+    global _reported_plugins
+    if _reported_plugins:
+        return
+    _reported_plugins = True
+    plugin_rows()
+    for message in PLUGIN_ERRORS:
+        result.diagnostics.append(diag("AM122", path, 1, 1, message))
 
 
 def parse(path: str, source: bytes) -> FrontendResult:
@@ -30,6 +44,7 @@ def parse(path: str, source: bytes) -> FrontendResult:
         result.diagnostics.append(diag("AM100", path, exc.raw_line, exc.raw_column + 1,
                                        f"syntax error: {exc.message}"))
         return result
+    _report_plugin_errors(path, result)
     interpreter = Interpreter(path, module)
     info = interpreter.run()
     result.diagnostics.extend(info.diagnostics)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -11,19 +13,25 @@ import networkx as nx
 from frontends.airflow import schedule as schedules
 from frontends.airflow.interpreter import Interpretation, Scope
 from frontends.airflow.model import DagDraft, TaskDraft
-from frontends.airflow.operators import (
-    BY_NAME,
-    COMMON_ARGS,
-    COSMETIC_ARGS,
-    TranslateContext,
-    Translation,
-    Untranslatable,
-    wrap,
-)
+from frontends.airflow.operators import BY_NAME, COMMON_ARGS, COSMETIC_ARGS
+from frontends.airflow.plugins import plugin_rows
 from frontends.airflow.python_source import extract
-from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown
+from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, wrap
+from frontends.airflow.translators.secrets import SECRET_NAME
+from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown, XComArg
 from migrator.diagnostics import Diagnostic, diag
-from migrator.ir import EdgeKind, JoinRule, Parameter, Retry, Schedule, SourceLoc, Task, Workflow
+from migrator.ir import (
+    EdgeKind,
+    JoinRule,
+    OutputRef,
+    Parameter,
+    Retry,
+    Schedule,
+    SourceLoc,
+    Task,
+    Text,
+    Workflow,
+)
 
 _RULE_ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
 _AIRFLOW_DEFAULT_RETRY_DELAY = 300
@@ -41,6 +49,7 @@ class Builder:
         self.module_scope = module_scope
         self.airflow3 = airflow3
         self.diagnostics: list[Diagnostic] = []
+        self.param_json: dict[str, bool] = {}  # DAG param → Airflow holds it as JSON rather than a string
 
     def note(self, code: str, line: int, col: int, message: str) -> None:
         self.diagnostics.append(diag(code, self.path, line, col, message))
@@ -59,12 +68,12 @@ class Builder:
             self.note("AM105", draft.line, draft.column, f"DAG {draft.dag_id!r} has a dependency cycle: {cycle}")
             return None
         ctx = TranslateContext(
-            path=self.path, dag_id=draft.dag_id, params={p.name for p in params}, python_tasks=set(),
+            path=self.path, dag_id=draft.dag_id, file_name=os.path.basename(self.path), airflow3=self.airflow3,
+            params={p.name: self.param_json.get(p.name, False) for p in params}, outputs={},
             extract_python=lambda func: extract(func, self.info, self.module_scope),
-            file_name=os.path.basename(self.path),
+            consumed_keys=_consumed_keys(draft),
         )
-        workflow = Workflow(id=draft.dag_id, origin=origin, parameters=params, fail_fast=bool(
-            draft.kwargs.get("fail_fast") is True))
+        workflow = Workflow(id=draft.dag_id, origin=origin, fail_fast=draft.kwargs.get("fail_fast") is True)
         workflow.description = _str_or_none(draft.kwargs.get("description"))
         workflow.schedule = self._schedule(draft)
         workflow.timeout_seconds = self._seconds(draft.kwargs.get("dagrun_timeout"), draft.line, draft.column,
@@ -72,26 +81,53 @@ class Builder:
         for name, value in sorted(draft.kwargs.items()):
             if name not in _DAG_ARGS_HANDLED and value is not None:
                 self.note("AM110", draft.line, draft.column, f"DAG argument {name!r} is not translated")
-        for task_id in nx.topological_sort(graph):
-            task = self._task(draft.tasks[task_id], ctx)
-            if task.outputs:
-                ctx.python_tasks.add(task.id)
+        gates: dict[str, list[Text]] = {}
+        order = list(nx.lexicographical_topological_sort(
+            graph, key=lambda t: (draft.tasks[t].line, draft.tasks[t].column, t)))
+        for task_id in order:
+            ctx.ancestors = nx.ancestors(graph, task_id)
+            ctx.downstream = sorted(graph.successors(task_id))
+            task, result = self._task(draft.tasks[task_id], ctx)
+            if gates.get(task_id):
+                when = _join_conditions(gates[task_id])
+                task = replace(task, when=when)
+            for target, output in result.gates.items():
+                condition: Text = (OutputRef(task_id, output), " == true")
+                receivers = [target]
+                if result.gate_descendants:
+                    receivers = sorted(nx.descendants(graph, task_id))
+                    output = next(iter(result.gates.values()))
+                    condition = (OutputRef(task_id, output), " == true")
+                for receiver in receivers:
+                    gates.setdefault(receiver, [])
+                    if condition not in gates[receiver]:
+                        gates[receiver].append(condition)
+                if result.gate_descendants:
+                    break
+            ctx.outputs[task_id] = set(task.outputs)
             workflow.add_task(task)
         for up, down, data in draft.edges:
             if up in draft.tasks and down in draft.tasks:
                 workflow.add_edge(up, down, EdgeKind.DATA if data else EdgeKind.ORDER)
+        workflow.parameters = _merge_parameters(params, ctx.parameters)
+        if ctx.reads_date and not self.airflow3 and workflow.schedule is not None:
+            self.note("AM119", draft.line, draft.column, "Airflow 2 sets the logical date (ds) one schedule interval "
+                      "before the run; the migrated workflow uses the run's own start time")
+        for task_id, variable, key in ctx.secrets:
+            line, col = draft.tasks[task_id].line, draft.tasks[task_id].column
+            self.note("AM121", line, col, f"task {task_id!r}: {variable} looks like a credential; it is read from "
+                      f"Secret {SECRET_NAME!r}, key {key!r} (create it; the value was not copied)")
         workflow.diagnostics = tuple(self.diagnostics[start:])
         del self.diagnostics[start:]
         return workflow
 
     # --- tasks -------------------------------------------------------------------------------------------------
 
-    def _task(self, draft: TaskDraft, ctx: TranslateContext) -> Task:
-        row = BY_NAME.get(draft.construct)
+    def _task(self, draft: TaskDraft, ctx: TranslateContext) -> tuple[Task, Translation]:
+        row = BY_NAME.get(draft.construct) or plugin_rows().get(draft.construct)
+        saved = (len(ctx.parameters), len(ctx.secrets), ctx.reads_date)
         if draft.splat:
             result = wrap(draft, ctx, "AM109", "operator arguments come from a **kwargs splat")
-        elif draft.mapped:
-            result = wrap(draft, ctx, "AM115", "dynamic task mapping (.partial/.expand) is not translated yet")
         elif row is None:
             result = wrap(draft, ctx, "AM102", f"{draft.construct} has no translation yet; it runs with Airflow "
                           "in a pod")
@@ -99,22 +135,31 @@ class Builder:
             try:
                 result = row.translate(draft, ctx)
             except Untranslatable as why:
+                # A wrapped task runs the original code: what the failed translation asked for is not needed.
+                del ctx.parameters[saved[0]:], ctx.secrets[saved[1]:]
+                ctx.reads_date = saved[2]
                 result = wrap(draft, ctx, why.code, why.message)
             self._unhandled_args(draft, row.handles)
+        if draft.mapped and result.loop is None and result.status.kind == "wrapped":
+            result = replace(result, notes=(*result.notes, ("AM115", "the mapping (.expand) of this wrapped task "
+                                                                     "is not reproduced")))
         for code, message in result.notes:
             self.note(code, draft.line, draft.column, f"task {draft.task_id!r}: {message}")
-        return Task(
+        task = Task(
             id=draft.task_id,
             origin=SourceLoc(self.path, draft.line, draft.column),
             construct=draft.construct,
             action=result.action,
             status=result.status,
             outputs=result.outputs,
-            retry=self._retry(draft),
+            retry=result.retry or self._retry(draft),
             timeout_seconds=self._seconds(draft.arg("execution_timeout"), draft.line, draft.column,
                                           "execution_timeout"),
             join=self._join(draft),
+            loop=result.loop,
+            resources=result.resources,
         )
+        return task, result
 
     def _unhandled_args(self, draft: TaskDraft, handles: frozenset[str]) -> None:
         explicit = set(draft.kwargs)
@@ -127,6 +172,10 @@ class Builder:
 
     def _join(self, draft: TaskDraft) -> JoinRule:
         value = draft.arg("trigger_rule")
+        if draft.construct == "@teardown" or draft.kwargs.get("__teardown__"):
+            self.note("AM119", draft.line, draft.column, f"task {draft.task_id!r}: a teardown runs when everything "
+                      "upstream is done, whether or not its setup succeeded (all_done)")
+            return JoinRule.ALL_DONE_SETUP_SUCCESS
         if value is None:
             return JoinRule.ALL_SUCCESS
         if isinstance(value, Qual):
@@ -188,6 +237,7 @@ class Builder:
                 self.note("AM103", draft.line, draft.column, f"param {name!r} has a default only known at run time")
                 default = ""
             out.append(Parameter(str(name), default, description))
+            self.param_json[str(name)] = not isinstance(value, str)
         return tuple(out)
 
     def _schedule(self, draft: DagDraft) -> Schedule | None:
@@ -219,6 +269,49 @@ class Builder:
                         max_runs if isinstance(max_runs, int) else None)
 
 
+def _merge_parameters(declared: tuple[Parameter, ...], needed: list[Parameter]) -> tuple[Parameter, ...]:
+    out = {p.name: p for p in declared}
+    for p in needed:
+        out.setdefault(p.name, p)
+    return tuple(out.values())
+
+
+def _join_conditions(conditions: list[Text]) -> Text:
+    parts: list[Any] = []
+    for i, condition in enumerate(conditions):
+        if i:
+            parts.append(" && ")
+        parts.extend(condition)
+    return tuple(parts)
+
+
+_XCOM_KEY = re.compile(r"xcom_pull\(\s*(?:task_ids\s*=\s*)?['\"]([^'\"]+)['\"]\s*,\s*key\s*=\s*['\"]([^'\"]+)['\"]")
+
+
+def _consumed_keys(draft: DagDraft) -> dict[str, set[str]]:
+    """XCom keys other than return_value that some task reads: their producers declare them as outputs."""
+    found: dict[str, set[str]] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, XComArg):
+            found.setdefault(value.task_id, set()).add(value.key)
+        elif isinstance(value, str):
+            for task_id, key in _XCOM_KEY.findall(value):
+                found.setdefault(task_id, set()).add(key)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+
+    for task in draft.tasks.values():
+        walk(task.kwargs)
+        walk([v for _, v in task.call_args])
+        walk(task.expanded or {})
+    return found
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -234,4 +327,4 @@ def _param_text(value: Any) -> str | None:
         return None
 
 
-__all__ = ["Builder", "FuncDef", "Translation"]
+__all__ = ["Builder", "FuncDef"]

@@ -30,8 +30,10 @@ from frontends.airflow.values import (
     LabelValue,
     LocalClass,
     Mapped,
+    ParseTime,
     Qual,
     TaskRef,
+    TimeOfDay,
     Unknown,
     Value,
     XComArg,
@@ -39,13 +41,18 @@ from frontends.airflow.values import (
 )
 from migrator.diagnostics import Diagnostic, diag
 
-DECORATOR_ROOTS = ("task", "dag", "task_group", "setup", "teardown")
+DECORATOR_ROOTS = ("task", "dag", "task_group", "setup", "teardown", "asset")
 MAX_LOOP = 10_000
 MAX_DEPTH = 16
 # Airflow 2 and 3 register these context managers and functions under many module paths; the last segment of an
 # airflow.* qualified name identifies them.
 _DAG_CLASSES = {"DAG"}
 _GROUP_CLASSES = {"TaskGroup"}
+
+
+# Text that shows a statement may create DAGs, tasks or dependencies (used only to decide whether to warn).
+_BUILDS_MARKERS = ("task_id", ">>", "<<", "DAG(", "@dag", "@task", "Operator(", "Sensor(", "TaskGroup(", "chain(",
+                   "set_downstream", "set_upstream", "@asset", "@task_group")
 
 
 class _Return(Exception):  # noqa: N818 - control flow, not an error
@@ -144,7 +151,10 @@ class Interpreter:
             for small in stmt.body:
                 self.exec_small(small, scope, top)
         elif isinstance(stmt, cst.FunctionDef):
-            scope.names[stmt.name.value] = self.define_function(stmt, scope)
+            func = self.define_function(stmt, scope)
+            scope.names[stmt.name.value] = func
+            if func.decorator == "asset":
+                self.make_asset(func)
         elif isinstance(stmt, cst.ClassDef):
             bases = tuple(self.eval(arg.value, scope) for arg in stmt.bases)
             scope.names[stmt.name.value] = LocalClass(stmt.name.value, bases)
@@ -156,15 +166,25 @@ class Interpreter:
             self.exec_if(stmt, scope)
         elif isinstance(stmt, cst.Try):
             # The usual ``try: import x / except ImportError`` picks the body when the import is available.
+            if self._guards_import(stmt):
+                self.report("AM123", stmt, "an optional import is assumed to be available; where it is not, "
+                            "Airflow runs the except branch instead")
             self.exec_block(stmt.body.body, scope, top)
         elif isinstance(stmt, cst.While | cst.Match | cst.TryStar):
             if self._builds_tasks(stmt):
                 self.report("AM115", stmt, f"a {type(stmt).__name__.lower()} statement that creates tasks is not "
                             "evaluated statically; its tasks are missing")
 
+    def _guards_import(self, node: cst.Try) -> bool:
+        handles_import_error = any(
+            h.type is not None and "ImportError" in self.module.code_for_node(h.type) for h in node.handlers)
+        imports = any(isinstance(small, cst.Import | cst.ImportFrom)
+                      for line in node.body.body if isinstance(line, cst.SimpleStatementLine) for small in line.body)
+        return handles_import_error and imports
+
     def _builds_tasks(self, node: cst.CSTNode) -> bool:
         code = self.module.code_for_node(node)
-        return "task_id" in code or ">>" in code or "<<" in code
+        return any(marker in code for marker in _BUILDS_MARKERS)
 
     def exec_small(self, small: cst.BaseSmallStatement, scope: Scope, top: bool) -> None:
         if isinstance(small, cst.Import | cst.ImportFrom):
@@ -243,6 +263,9 @@ class Interpreter:
             owner = self.eval(target.value, scope)
             if isinstance(owner, DagRef) and target.attr.value in ("doc_md", "description"):
                 self.dags[owner.dag].kwargs.setdefault(target.attr.value, value)
+            elif isinstance(owner, TaskRef | XComArg):
+                # ``task.trigger_rule = ...`` after construction: the same as passing it to the constructor.
+                self.dags[owner.dag].tasks[owner.task_id].kwargs[target.attr.value] = value
 
     def define_function(self, node: cst.FunctionDef, scope: Scope) -> FuncDef:
         name: str | None = None
@@ -263,8 +286,11 @@ class Interpreter:
 
     def exec_with(self, node: cst.With, scope: Scope) -> None:
         saved = (self.ctx.dag, list(self.ctx.groups))
+        teardowns: list[TaskRef | XComArg] = []
         for item in node.items:
             value = self.eval(item.item, scope)
+            if isinstance(value, TaskRef | XComArg) and self._is_role(value, "teardown"):
+                teardowns.append(value)
             if isinstance(value, DagRef):
                 self.ctx.dag = value.dag
             elif isinstance(value, GroupRef):
@@ -276,10 +302,34 @@ class Interpreter:
                 draft.groups.setdefault(value.group_id, [])
             if item.asname is not None:
                 self.assign(item.asname.name, value, scope)
+        before = {i: set(d.tasks) for i, d in enumerate(self.dags)}
         try:
             self.exec_block(node.body.body, scope)
         finally:
             self.ctx.dag, self.ctx.groups = saved
+        for teardown in teardowns:
+            self._wrap_in_setup_teardown(teardown, before.get(teardown.dag, set()), node)
+
+    def _is_role(self, ref: TaskRef | XComArg, role: str) -> bool:
+        task = self.dags[ref.dag].tasks.get(ref.task_id)
+        return task is not None and (task.construct == f"@{role}" or bool(task.kwargs.get(f"__{role}__")))
+
+    def _wrap_in_setup_teardown(self, teardown: TaskRef | XComArg, before: set[str], node: cst.CSTNode) -> None:
+        """``with teardown(setup()):`` — work created inside runs after the setups and before the teardown."""
+        draft = self.dags[teardown.dag]
+        setups = [u for u, v, _ in draft.edges if v == teardown.task_id
+                  and self._is_role(TaskRef(teardown.dag, u), "setup")]
+        created = [t for t in draft.tasks if t not in before]
+        work = [t for t in created if not (self._is_role(TaskRef(teardown.dag, t), "setup")
+                                           or self._is_role(TaskRef(teardown.dag, t), "teardown"))]
+        ups = {v for _, v, _ in draft.edges}
+        downs = {u for u, _, _ in draft.edges}
+        for task_id in work:
+            if task_id not in ups:
+                for setup in setups:
+                    draft.add_edge(setup, task_id)
+            if task_id not in downs:
+                draft.add_edge(task_id, teardown.task_id)
 
     def exec_for(self, node: cst.For, scope: Scope) -> None:
         iterable = self.iterate(self.eval(node.iter, scope))
@@ -382,11 +432,20 @@ class Interpreter:
             if isinstance(test, Unknown):
                 return test
             return self.eval(node.body if test else node.orelse, scope)
+        if isinstance(node, cst.Lambda):
+            return self.lambda_function(node)
         if isinstance(node, cst.ListComp | cst.GeneratorExp | cst.SetComp):
             return self.comprehension(node, scope)
         if isinstance(node, cst.DictComp):
             return self.comprehension(node, scope)
         return Unknown(f"{type(node).__name__} expression", node)
+
+    def lambda_function(self, node: cst.Lambda) -> FuncDef:
+        """A lambda as the equivalent ``def``, so that it can be carried into a script like any callable."""
+        line, _ = self.pos(node)
+        name = f"_lambda_l{line}"
+        body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(value=node.body)])])
+        return FuncDef(cst.FunctionDef(name=cst.Name(name), params=node.params, body=body))
 
     def fstring(self, node: cst.FormattedString, scope: Scope) -> Value:
         out: list[str] = []
@@ -504,6 +563,9 @@ class Interpreter:
             return left
         if isinstance(right, Unknown):
             return right
+        if isinstance(left, ParseTime) and isinstance(right, Duration) and op in ("Add", "Subtract"):
+            sign = 1 if op == "Add" else -1
+            return ParseTime(left.offset + sign * right.seconds, left.time_of_day)
         if isinstance(left, Duration) and isinstance(right, Duration) and op in ("Add", "Subtract"):
             sign = 1 if op == "Add" else -1
             return Duration(left.seconds + sign * right.seconds)
@@ -525,6 +587,8 @@ class Interpreter:
         if isinstance(owner, Qual):
             if owner.last == "TriggerRule" and _airflow(owner):
                 return attr.lower()  # a str enum: TriggerRule.ALL_DONE == "all_done"
+            if attr in ("partial", "expand", "expand_kwargs") and owner.last[:1].isupper():
+                return BoundMethod(owner, attr)  # SomeOperator.partial(...): dynamic task mapping
             return Qual(f"{owner.name}.{attr}")
         if isinstance(owner, PurePosixPath):
             if attr in ("stem", "name", "suffix"):
@@ -546,6 +610,8 @@ class Interpreter:
         if isinstance(owner, str | dict | list):
             return BoundMethod(owner, attr)
         if isinstance(owner, Duration) and attr == "total_seconds":
+            return BoundMethod(owner, attr)
+        if isinstance(owner, ParseTime) and attr == "time":
             return BoundMethod(owner, attr)
         if isinstance(owner, Unknown):
             return owner
@@ -643,8 +709,12 @@ class Interpreter:
         owner, name = method.owner, method.name
         if name in ("as_setup", "as_teardown") and isinstance(owner, TaskRef | XComArg):
             # Setup/teardown semantics are not translated yet; Airflow's edge setups >> teardown is kept.
-            if name == "as_teardown" and kwargs.get("setups") is not None:
-                self.link(kwargs["setups"], owner, node)
+            if name == "as_setup":
+                self.dags[owner.dag].tasks[owner.task_id].kwargs["__setup__"] = True
+            if name == "as_teardown":
+                self.dags[owner.dag].tasks[owner.task_id].kwargs["__teardown__"] = True
+                if kwargs.get("setups") is not None:
+                    self.link(kwargs["setups"], owner, node)
             return owner
         if name in ("set_downstream", "set_upstream") and (is_task_like(owner) or _task_list(owner)):
             for other in args:
@@ -663,14 +733,12 @@ class Interpreter:
         if name in ("expand", "expand_kwargs") and isinstance(owner, FuncDef | Mapped):
             target = owner.target if isinstance(owner, Mapped) else owner
             base = dict(owner.kwargs) if isinstance(owner, Mapped) else {}
-            expanded = {**base, **kwargs}
-            if name == "expand_kwargs":
-                expanded["__expand_kwargs__"] = args[0] if args else None
+            expanded = dict(kwargs) if name == "expand" else {"__expand_kwargs__": args[0] if args else None}
             if isinstance(target, FuncDef):
-                return self.call_function(target, [], expanded, node, mapped=True)
+                return self.call_function(target, [], base, node, expanded=expanded)
             label = target.last if isinstance(target, Qual) else target.name
             qual = target.name if isinstance(target, Qual) else ""
-            return self.make_task(label, qual, expanded, node, mapped=True)
+            return self.make_task(label, qual, base, node, expanded=expanded)
         if isinstance(owner, str):
             if name == "format":
                 if any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
@@ -707,17 +775,19 @@ class Interpreter:
                 return None
         if isinstance(owner, Duration) and name == "total_seconds":
             return owner.seconds
+        if isinstance(owner, ParseTime) and name == "time":
+            return ParseTime(owner.offset, time_of_day=True)
         return Unknown(f"method {name!r}", node)
 
     def call_function(self, func: FuncDef, args: list[Value], kwargs: dict[str, Value], node: cst.Call,
-                      mapped: bool = False) -> Value:
+                      expanded: dict[str, Value] | None = None) -> Value:
         deco = func.decorator
         if deco == "dag":
             return self.make_dag_from_function(func, kwargs, node)
         if deco == "task_group":
             return self.make_group_from_function(func, args, kwargs, node)
         if deco is not None:
-            return self.make_taskflow(func, args, kwargs, node, mapped)
+            return self.make_taskflow(func, args, kwargs, node, expanded)
         return self.inline(func, args, kwargs, node)
 
     def inline(self, func: FuncDef, args: list[Value], kwargs: dict[str, Value], node: cst.CSTNode,
@@ -798,7 +868,23 @@ class Interpreter:
             self.ctx.dag, self.ctx.groups = saved
         return ref
 
-    def make_group(self, args: list[Value], kwargs: dict[str, Value], node: cst.CSTNode) -> Value:
+    def make_asset(self, func: FuncDef) -> None:
+        """``@asset`` defines a DAG of one task at once: both named after the asset (Airflow 3)."""
+        options = dict(func.decorator_kwargs)
+        name = options.get("name") if isinstance(options.get("name"), str) else func.name
+        dag_kwargs = {k: v for k, v in options.items() if k in ("schedule", "tags", "description", "catchup")}
+        ref = self.make_dag([], {"dag_id": name, **dag_kwargs}, func.node)
+        if not isinstance(ref, DagRef):
+            return
+        saved = (self.ctx.dag, list(self.ctx.groups))
+        self.ctx.dag, self.ctx.groups = ref.dag, []
+        try:
+            self.make_task("@asset", "", {"task_id": func.name}, func.node, function=func)
+        finally:
+            self.ctx.dag, self.ctx.groups = saved
+
+    def make_group(self, args: list[Value], kwargs: dict[str, Value], node: cst.CSTNode,
+                   suffix_on_collision: bool = False) -> Value:
         group_id = kwargs.get("group_id", args[0] if args else None)
         dag_index = self._dag_for(kwargs, node, quiet=True)
         if dag_index is None:
@@ -807,6 +893,12 @@ class Interpreter:
             self.report("AM103", node, "TaskGroup id is only known at run time")
             return Unknown("TaskGroup with a dynamic id", node)
         full = self._qualify(group_id)
+        if suffix_on_collision and full in self.dags[dag_index].groups:
+            # Calling a @task_group function again makes a new group, named like Airflow's unique group ids.
+            n = 1
+            while f"{full}__{n}" in self.dags[dag_index].groups:
+                n += 1
+            full = f"{full}__{n}"
         key = (dag_index, full)
         self._group_prefix[key] = kwargs.get("prefix_group_id", True)
         parent_defaults = self.ctx.groups[-1][2] if self.ctx.groups else {}
@@ -820,7 +912,7 @@ class Interpreter:
                                  node: cst.CSTNode) -> Value:
         group_kwargs = dict(func.decorator_kwargs)
         group_kwargs.setdefault("group_id", func.name)
-        group = self.make_group([], group_kwargs, node)
+        group = self.make_group([], group_kwargs, node, suffix_on_collision=True)
         if not isinstance(group, GroupRef):
             return group
         saved = (self.ctx.dag, list(self.ctx.groups))
@@ -860,7 +952,7 @@ class Interpreter:
         return self.ctx.dag
 
     def make_task(self, construct: str, qualname: str, kwargs: dict[str, Value], node: cst.CSTNode,
-                  splat: bool = False, mapped: bool = False, function: FuncDef | None = None,
+                  splat: bool = False, expanded: dict[str, Value] | None = None, function: FuncDef | None = None,
                   call_args: list[tuple[str | None, Value]] | None = None, unique: bool = False) -> Value:
         dag_index = self._dag_for(kwargs, node)
         if dag_index is None:
@@ -890,23 +982,26 @@ class Interpreter:
         merged.update(kwargs)
         merged["task_id"] = task_id
         merged.pop("dag", None)
-        task = TaskDraft(full_id, construct, qualname, line, col, merged, function, call_args or [], mapped, splat)
+        if construct == "SubDagOperator" and not isinstance(kwargs.get("subdag"), DagRef):
+            self.report("AM103", node, f"the sub-DAG of {full_id!r} is built by code argo-migrate does not run; the "
+                        f"DAG {draft.dag_id}.{task_id} is not migrated")
+        task = TaskDraft(full_id, construct, qualname, line, col, merged, function, call_args or [], expanded, splat)
         draft.tasks[full_id] = task
         for group_id, _, _ in self.ctx.groups:
             draft.groups.setdefault(group_id, []).append(full_id)
         # Operator arguments that are task outputs are dependencies in Airflow too.
-        for producer in _xcom_producers([kwargs, [v for _, v in (call_args or [])]]):
+        for producer in _xcom_producers([kwargs, [v for _, v in (call_args or [])], expanded or {}]):
             if producer.dag == dag_index and producer.task_id in draft.tasks:
                 draft.add_edge(producer.task_id, full_id, data=True)
         return TaskRef(dag_index, full_id)
 
     def make_taskflow(self, func: FuncDef, args: list[Value], kwargs: dict[str, Value], node: cst.CSTNode,
-                      mapped: bool) -> Value:
+                      expanded: dict[str, Value] | None) -> Value:
         options = dict(func.decorator_kwargs)
         options.setdefault("task_id", func.name)
         call_args: list[tuple[str | None, Value]] = [(None, a) for a in args]
         call_args += [(k, v) for k, v in kwargs.items() if not k.startswith("__")]
-        ref = self.make_task(f"@{func.decorator}", "", options, node, mapped=mapped, function=func,
+        ref = self.make_task(f"@{func.decorator}", "", options, node, expanded=expanded, function=func,
                              call_args=call_args, unique=True)
         if isinstance(ref, TaskRef):
             return XComArg(ref.dag, ref.task_id)
@@ -1025,6 +1120,12 @@ def _datetime(year: int, month: int = 1, day: int = 1, hour: int = 0, minute: in
     return DateTime(_dt.datetime(year, month, day, hour, minute, second).isoformat(), zone)
 
 
+def _time(hour: int = 0, minute: int = 0, second: int = 0, *rest: Any, **kw: Any) -> TimeOfDay:
+    if not all(isinstance(v, int) for v in (hour, minute, second)):
+        raise TypeError("dynamic time")
+    return TimeOfDay(hour, minute, second)
+
+
 def _days_ago(n: int, *rest: Any, **kw: Any) -> Unknown:
     return Unknown("days_ago() depends on the day the file is parsed")
 
@@ -1048,6 +1149,11 @@ _KNOWN_CALLS: dict[str, Any] = {
     "datetime.datetime": _datetime,
     "pendulum.datetime": _datetime,
     "pendulum.duration": _timedelta,
+    "datetime.time": _time,
+    "datetime.datetime.now": lambda *a, **k: ParseTime(),
+    "datetime.datetime.utcnow": lambda *a, **k: ParseTime(),
+    "pendulum.now": lambda *a, **k: ParseTime(),
+    "pendulum.time": _time,
     "airflow.utils.dates.days_ago": _days_ago,
     "pendulum.timezone": lambda name: name,
 }

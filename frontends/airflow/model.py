@@ -18,8 +18,12 @@ class TaskDraft:
     kwargs: dict[str, Any] = field(default_factory=dict)
     function: FuncDef | None = None  # TaskFlow function
     call_args: list[tuple[str | None, Any]] = field(default_factory=list)  # TaskFlow call arguments
-    mapped: bool = False
+    expanded: dict[str, Any] | None = None  # .expand(...) arguments of a mapped task
     splat: bool = False
+
+    @property
+    def mapped(self) -> bool:
+        return self.expanded is not None
 
     def arg(self, name: str, default: Any = None) -> Any:
         return self.kwargs.get(name, default)

@@ -25,11 +25,42 @@ CONTEXT_KEYS = frozenset({
 })
 
 
+# Airflow names a callable may use, because the context shim (context_shim.py) provides them.
+SHIMMED_AIRFLOW_NAMES = frozenset({"get_current_context", "PokeReturnValue"})
+
+
+# Stand-ins for small Airflow classes a callable may use without needing Airflow itself.
+SHIM_DEFINITIONS = {
+    "PokeReturnValue": (
+        "class PokeReturnValue:  # argo-migrate: stands in for airflow.sdk.PokeReturnValue\n"
+        "    def __init__(self, is_done, xcom_value=None):\n"
+        "        self.is_done = is_done\n"
+        "        self.xcom_value = xcom_value\n"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class XComUse:
+    task_ids: tuple[str, ...] | None  # None: not a literal (cannot be translated)
+    key: str | None
+    many: bool = False  # task_ids was a list: the call returns a list
+
+
 @dataclass(frozen=True)
 class PythonSource:
     source: str
     preamble: str
     problem: str | None = None  # why the callable cannot run without Airflow
+    context_params: tuple[str, ...] = ()  # parameters Airflow fills from the task context
+    context_kwargs: str | None = None  # the **kwargs parameter that receives the whole context, if it is used
+    current_context: bool = False  # calls get_current_context()
+    xcom_pulls: tuple[XComUse, ...] = ()
+    xcom_pushes: tuple[str | None, ...] = ()  # keys pushed with ti.xcom_push (None: not a literal)
+
+    @property
+    def uses_context(self) -> bool:
+        return bool(self.context_params or self.context_kwargs or self.current_context)
 
 
 class _Names(cst.CSTVisitor):
@@ -82,6 +113,42 @@ class _Names(cst.CSTVisitor):
                 self._bind(el.value)
 
 
+class _XCom(cst.CSTVisitor):
+    """Calls of ``xcom_pull`` / ``xcom_push`` with their literal arguments."""
+
+    def __init__(self) -> None:
+        self.pulls: list[XComUse] = []
+        self.pushes: list[str | None] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Attribute):
+            return
+        method = node.func.attr.value
+        positional = [a.value for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if method == "xcom_pull":
+            ids_node = keywords.get("task_ids", positional[0] if positional else None)
+            key_node = keywords.get("key", positional[1] if len(positional) > 1 else None)
+            key = "return_value" if key_node is None else _string(key_node)
+            if isinstance(ids_node, cst.List | cst.Tuple):
+                ids = [_string(e.value) for e in ids_node.elements]
+                literal = None if any(i is None for i in ids) else tuple(i for i in ids if i is not None)
+                self.pulls.append(XComUse(literal, key, many=True))
+            else:
+                single = _string(ids_node) if ids_node is not None else None
+                self.pulls.append(XComUse((single,) if single else None, key))
+        elif method == "xcom_push":
+            key_node = keywords.get("key", positional[0] if positional else None)
+            self.pushes.append(_string(key_node) if key_node is not None else None)
+
+
+def _string(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
 def _free_names(node: cst.FunctionDef) -> set[str]:
     names = _Names()
     node.visit(names)
@@ -107,8 +174,11 @@ def extract(func: FuncDef, info: Interpretation, module_scope: Scope) -> PythonS
     seen: set[str] = set()
     problem: str | None = None
 
+    current_context = False
+    shimmed: set[str] = set()
+
     def visit(node: cst.FunctionDef) -> None:
-        nonlocal problem
+        nonlocal problem, current_context
         free = _free_names(node)
         for name in sorted(free):
             if name in seen:
@@ -117,7 +187,12 @@ def extract(func: FuncDef, info: Interpretation, module_scope: Scope) -> PythonS
             if name in imports:
                 value = module_scope.names.get(name)
                 if isinstance(value, Qual) and (value.name == "airflow" or value.name.startswith("airflow.")):
-                    problem = problem or f"uses the Airflow API {value.name!r}"
+                    if value.last == "get_current_context":
+                        current_context = True
+                    elif value.last in SHIMMED_AIRFLOW_NAMES:
+                        shimmed.add(value.last)
+                    else:
+                        problem = problem or f"uses the Airflow API {value.name!r}"
                     continue
                 import_lines.append(imports[name])
                 continue
@@ -128,19 +203,23 @@ def extract(func: FuncDef, info: Interpretation, module_scope: Scope) -> PythonS
             elif name in module_scope.names and _plain_literal(value):
                 constants.append(f"{name} = {value!r}")
 
-    visit(func.node.with_changes(decorators=[]))
+    bare = func.node.with_changes(decorators=[])
+    visit(bare)
     params = func.node.params
     context_params = [p.name.value for p in (*params.params, *params.kwonly_params) if p.name.value in CONTEXT_KEYS]
     star = params.star_kwarg
-    if context_params:
-        problem = problem or f"reads the Airflow context ({', '.join(context_params)})"
-    elif isinstance(star, cst.Param):
+    context_kwargs = None
+    if isinstance(star, cst.Param):
         body = _Names()
         func.node.body.visit(body)
         if star.name.value in body.used:
-            problem = problem or f"reads the Airflow context through **{star.name.value}"
-    preamble = "\n".join([*info.future_imports, *sorted(set(import_lines)), *constants, *helpers])
-    return PythonSource(_code(module, func.node), preamble, problem)
+            context_kwargs = star.name.value
+    xcom = _XCom()
+    bare.visit(xcom)
+    stand_ins = [SHIM_DEFINITIONS[name] for name in sorted(shimmed)]
+    preamble = "\n".join([*info.future_imports, *sorted(set(import_lines)), *stand_ins, *constants, *helpers])
+    return PythonSource(_code(module, func.node), preamble, problem, tuple(context_params), context_kwargs,
+                        current_context, tuple(xcom.pulls), tuple(xcom.pushes))
 
 
 def _code(module: cst.Module, node: cst.FunctionDef) -> str:

@@ -43,6 +43,22 @@ class DateTime:
 
 
 @dataclass(frozen=True)
+class ParseTime:
+    """``datetime.now()`` (plus ``offset`` seconds) in a DAG file: Airflow evaluates it whenever it parses the file,
+    so it stands for "about when the run starts"; ``time_of_day`` when ``.time()`` was taken of it."""
+
+    offset: float = 0
+    time_of_day: bool = False
+
+
+@dataclass(frozen=True)
+class TimeOfDay:
+    hour: int
+    minute: int = 0
+    second: int = 0
+
+
+@dataclass(frozen=True)
 class TaskRef:
     dag: int  # index of the DAG draft
     task_id: str

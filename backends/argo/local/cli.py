@@ -1,0 +1,64 @@
+"""``argo-migrate run --local FILE``: options → run → summary, report and exit status.
+
+Exit status: 0 when the workflow's phase is Succeeded, 1 when it is Failed or Error, 2 for a usage error or a
+manifest that cannot run at all (unreadable, malformed YAML, unknown kind, a cycle, a missing template).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from backends.argo.local.engine import Options, Runner
+from backends.argo.local.model import ManifestError, load, parse_parameters
+from backends.argo.local.report import report_json, write
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+HANDLER_TYPES = ("resource", "http")
+
+
+def _handlers(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        kind, sep, command = pair.partition("=")
+        if not sep or kind not in HANDLER_TYPES or not command.strip():
+            raise ManifestError(f"--handler {pair!r}: expected TYPE=COMMAND with TYPE one of {', '.join(HANDLER_TYPES)}")
+        out[kind] = command
+    return out
+
+
+def run_local(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        print("argo-migrate: error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.timeout <= 0:
+        print("argo-migrate: error: --timeout must be positive", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        handlers = _handlers(args.handler or [])
+        manifest = load(Path(args.file), parse_parameters(args.parameter or []))
+    except ManifestError as exc:
+        print(f"argo-migrate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workdir:
+        workdir = Path(args.workdir).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix=f"argo-migrate-run-{manifest.name}-"))
+    options = Options(workdir=workdir, jobs=args.jobs, timeout=args.timeout, fast_forward=args.fast_forward,
+                      handlers=handlers)
+    result = Runner(manifest, options).run()
+    report = report_json(result, manifest.kind, manifest.path, manifest.name)
+    write(report, workdir / "run.json")
+    if args.report:
+        write(report, Path(args.report))
+    if not args.quiet:
+        for key, node in result.nodes.items():
+            note = f": {node.message}" if node.message else ""
+            print(f"{node.phase:<9} {key} ({node.template}){note}")
+    message = f": {result.message}" if result.message else ""
+    print(f"workflow {manifest.name} {result.phase}{message}")
+    print(f"run folder: {workdir}" + (f"; report: {args.report}" if args.report else ""))
+    return EXIT_OK if result.phase == "Succeeded" else EXIT_FAILED

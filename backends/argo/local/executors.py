@@ -1,0 +1,307 @@
+"""One function per leaf template type: a table from type to executor, like the backend's template table.
+
+- ``container``: ``command`` + ``args`` run on the host; the image is recorded, never pulled. A container without
+  ``command`` would run its image's entrypoint, which this machine does not have: the node fails saying so.
+- ``script``: ``source`` written to a file and run as ``command + args + [file]``, as Argo does.
+- A command not found on the host fails the node with exit code 127 and the reason. For an image whose name starts
+  with ``python`` (``python:3.12-slim``, ``python:alpine3.23``), ``python``/``python3`` run the interpreter that
+  runs argo-migrate.
+- ``suspend``: waits its ``duration`` (or not at all with ``--fast-forward``); one without a duration would wait for
+  ``argo resume``, so it is resumed at once and says so. Output parameters take ``valueFrom.supplied`` defaults.
+- ``resource`` and ``http``: not run (phase Skipped, with the reason) unless ``--handler TYPE=COMMAND`` names a
+  local command, which gets the template as JSON on stdin; its exit status is the phase, its stdout the result.
+- ``containerSet``, ``data``, ``plugin``: an Error node naming the type.
+
+Every process gets a clean environment (``PATH``, ``HOME``, ``LANG`` and the template's ``env``), its own process
+group (killed on deadline), stdout and stderr in the attempt folder, and the path mapping of
+:mod:`~backends.argo.local.paths`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backends.argo.local.model import ManifestError, parse_duration
+from backends.argo.local.paths import PathError, PathMap, build_map, copy
+
+RESULT_LIMIT = 256 * 1024  # Argo keeps the last 256 kB of stdout as outputs.result
+NOT_FOUND = 127
+
+
+@dataclass
+class Attempt:
+    phase: str
+    message: str = ""
+    exit_code: int | None = None
+    result: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[str, Path] = field(default_factory=dict)  # produced files, stored by the engine
+
+
+@dataclass
+class LeafJob:
+    key: str
+    template: dict[str, Any]  # substituted
+    folder: Path  # this attempt's folder
+    volumes: dict[str, Path]
+    input_artifacts: dict[str, Path | None]
+    deadline_at: float  # time.monotonic() value
+    deadline_reason: str
+    slots: threading.Semaphore
+    fast_forward: bool = False
+    handlers: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)  # input parameter values, by name
+
+
+def _remaining(job: LeafJob) -> float:
+    return job.deadline_at - time.monotonic()
+
+
+def _prepare(job: LeafJob) -> PathMap:
+    fs = job.folder / "fs"
+    if job.folder.exists():
+        shutil.rmtree(job.folder)
+    fs.mkdir(parents=True)
+    volumes = dict(job.volumes)
+    for volume in job.template.get("volumes") or []:
+        from backends.argo.local.paths import volume_folder
+
+        volumes[str(volume.get("name"))] = volume_folder(volume, job.folder / "volumes", job.folder / "volumes")
+    pm = build_map(job.template, fs, volumes)
+    for artifact in (job.template.get("inputs") or {}).get("artifacts") or []:
+        source = job.input_artifacts.get(str(artifact.get("name")))
+        if source is None or not artifact.get("path"):
+            continue
+        target = Path(pm.host(str(artifact["path"])))
+        copy(source, target)
+    return pm
+
+
+def _executable(name: str, image: str) -> str | None:
+    base = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+    if base.startswith("python") and (name in ("python", "python3") or name.startswith("python3.")):
+        return sys.executable
+    if "/" in name:
+        return name if os.access(name, os.X_OK) and os.path.isfile(name) else None
+    return shutil.which(name)
+
+
+def _environment(job: LeafJob, body: dict[str, Any], pm: PathMap) -> tuple[dict[str, str], list[str]]:
+    home = job.folder / "fs" / "root"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
+    notes: list[str] = []
+    for item in body.get("env") or []:
+        if "value" in item:
+            env[str(item["name"])] = pm.rewrite(str(item["value"]))
+        else:
+            notes.append(f"env {item.get('name')!r} from {sorted(item.get('valueFrom') or {'?': 0})[0]} not set")
+    return env, notes
+
+
+def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMap) -> Attempt:
+    image = str(body.get("image") or "")
+    if not argv:
+        return Attempt("Failed", f"no command: the entrypoint of image {image!r} is not known on this host",
+                       NOT_FOUND)
+    program = _executable(argv[0], image)
+    if program is None:
+        return Attempt("Failed", f"command {argv[0]!r} not found on this host (image {image!r})", NOT_FOUND)
+    argv = [program, *argv[1:]]
+    env, notes = _environment(job, body, pm)
+    cwd = job.folder / "fs"
+    if body.get("workingDir"):
+        cwd = Path(pm.host(str(body["workingDir"])))
+        cwd.mkdir(parents=True, exist_ok=True)
+    stdout_path, stderr_path = job.folder / "stdout.log", job.folder / "stderr.log"
+    (job.folder / "command.json").write_text(json.dumps({"argv": argv, "image": image, "cwd": str(cwd)}, indent=1))
+    if not job.slots.acquire(timeout=max(_remaining(job), 0) if _remaining(job) != float("inf") else None):
+        return Attempt("Failed", job.deadline_reason)
+    try:
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            try:
+                proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                        start_new_session=True)
+            except OSError as exc:
+                return Attempt("Failed", f"cannot start {argv[0]!r}: {exc.strerror or exc}", NOT_FOUND)
+            timed_out = False
+            try:
+                remaining = _remaining(job)
+                proc.wait(timeout=None if remaining == float("inf") else max(remaining, 0))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill(proc)
+    finally:
+        job.slots.release()
+    data = stdout_path.read_bytes()[-RESULT_LIMIT:].decode("utf-8", "replace")
+    result = data[:-1] if data.endswith("\n") else data
+    code = proc.returncode
+    if timed_out:
+        attempt = Attempt("Failed", job.deadline_reason, code, result)
+    elif code == 0:
+        attempt = Attempt("Succeeded", "; ".join(notes), 0, result)
+    else:
+        attempt = Attempt("Failed", f"Error (exit code {code})", code, result)
+    return _outputs(job, pm, attempt)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)  # the group of the process we started, by its id
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _outputs(job: LeafJob, pm: PathMap | None, attempt: Attempt) -> Attempt:
+    outputs = job.template.get("outputs") or {}
+    missing: list[str] = []
+    for param in outputs.get("parameters") or []:
+        name = str(param.get("name"))
+        source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
+        value: str | None = None
+        if source.get("path") and pm is not None:
+            host = Path(pm.host(str(source["path"])))
+            try:
+                text = host.read_text(encoding="utf-8", errors="replace")
+                value = text[:-1] if text.endswith("\n") else text
+            except OSError:
+                value = None
+        if value is None and "default" in source:
+            value = _text(source["default"])
+        if value is None and isinstance(source.get("supplied"), dict):
+            # Nobody resumes a local run with values: the input parameter of the same name (the default that
+            # Argo's UI offers for intermediate parameters) stands in for the supplied value.
+            value = job.inputs.get(name)
+        if value is None and "value" in param:
+            value = _text(param["value"])
+        if value is None:
+            missing.append(f"output parameter {name!r}" + (f" ({source['path']})" if source.get("path") else ""))
+        else:
+            attempt.parameters[name] = value
+    for artifact in outputs.get("artifacts") or []:
+        name = str(artifact.get("name"))
+        if not artifact.get("path") or pm is None:
+            continue
+        host = Path(pm.host(str(artifact["path"])))
+        if host.exists():
+            attempt.artifacts[name] = host
+        elif not artifact.get("optional"):
+            missing.append(f"output artifact {name!r} ({artifact['path']})")
+    if missing and attempt.phase == "Succeeded":
+        attempt.phase = "Error"
+        attempt.message = "cannot read " + ", ".join(missing) + " and no default is declared"
+    return attempt
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def run_container(job: LeafJob) -> Attempt:
+    body = job.template["container"]
+    try:
+        pm = _prepare(job)
+    except (PathError, OSError) as exc:
+        return Attempt("Error", str(exc))
+    argv = [pm.rewrite(str(a)) for a in (body.get("command") or []) + (body.get("args") or [])]
+    if not body.get("command"):
+        return _run_process(job, [], body, pm)
+    return _run_process(job, argv, body, pm)
+
+
+def run_script(job: LeafJob) -> Attempt:
+    body = job.template["script"]
+    try:
+        pm = _prepare(job)
+    except (PathError, OSError) as exc:
+        return Attempt("Error", str(exc))
+    if not body.get("command"):
+        return Attempt("Failed", f"script template without command (image {body.get('image')!r})", NOT_FOUND)
+    script = job.folder / "script"
+    script.write_text(pm.rewrite(str(body.get("source") or "")), encoding="utf-8")
+    script.chmod(0o755)  # `command: [sh, -c]` runs the file itself
+    argv = [pm.rewrite(str(a)) for a in (body.get("command") or []) + (body.get("args") or [])] + [str(script)]
+    return _run_process(job, argv, body, pm)
+
+
+def run_suspend(job: LeafJob) -> Attempt:
+    job.folder.mkdir(parents=True, exist_ok=True)
+    duration = (job.template.get("suspend") or {}).get("duration")
+    if duration is None:
+        attempt = Attempt("Succeeded", "no duration: resumed at once (a cluster would wait for 'argo resume')")
+    else:
+        try:
+            seconds = parse_duration(duration, "suspend duration")
+        except ManifestError as exc:
+            return Attempt("Error", str(exc))
+        if job.fast_forward:
+            attempt = Attempt("Succeeded", f"suspend of {seconds:g}s fast-forwarded")
+        else:
+            remaining = _remaining(job)
+            time.sleep(max(0.0, min(seconds, remaining)))
+            if seconds > remaining:
+                return Attempt("Failed", job.deadline_reason)
+            attempt = Attempt("Succeeded")
+    return _outputs(job, None, attempt)
+
+
+def run_external(job: LeafJob) -> Attempt:
+    kind = "resource" if job.template.get("resource") is not None else "http"
+    command = job.handlers.get(kind)
+    if not command:
+        return Attempt("Skipped", f"not run locally: {kind} template (give --handler {kind}=COMMAND to run one)")
+    job.folder.mkdir(parents=True, exist_ok=True)
+    argv = shlex.split(command)
+    program = shutil.which(argv[0]) if argv else None
+    if program is None:
+        return Attempt("Error", f"--handler {kind}: command {command!r} not found")
+    remaining = _remaining(job)
+    try:
+        done = subprocess.run([program, *argv[1:]], input=json.dumps(job.template).encode(), capture_output=True,
+                              timeout=None if remaining == float("inf") else max(remaining, 0), cwd=job.folder)
+    except subprocess.TimeoutExpired:
+        return Attempt("Failed", job.deadline_reason)
+    (job.folder / "stdout.log").write_bytes(done.stdout)
+    (job.folder / "stderr.log").write_bytes(done.stderr)
+    out = done.stdout.decode("utf-8", "replace")
+    result = out[:-1] if out.endswith("\n") else out
+    phase = "Succeeded" if done.returncode == 0 else "Failed"
+    message = "" if done.returncode == 0 else f"handler exit code {done.returncode}"
+    return _outputs(job, None, Attempt(phase, message, done.returncode, result))
+
+
+def run_unsupported(job: LeafJob) -> Attempt:
+    kind = next(k for k in ("containerSet", "data", "plugin") if job.template.get(k) is not None)
+    return Attempt("Error", f"{kind} templates are not supported by the local runner")
+
+
+EXECUTORS: dict[str, Callable[[LeafJob], Attempt]] = {
+    "container": run_container,
+    "script": run_script,
+    "suspend": run_suspend,
+    "resource": run_external,
+    "http": run_external,
+    "containerSet": run_unsupported,
+    "data": run_unsupported,
+    "plugin": run_unsupported,
+}

@@ -1,0 +1,252 @@
+"""Load a manifest, pick its workflow spec and check it statically before anything runs.
+
+Accepted kinds: ``Workflow``, ``WorkflowTemplate``, ``ClusterWorkflowTemplate`` and ``CronWorkflow`` (its
+``workflowSpec``). Checked before the run, each with a :class:`ManifestError` naming the place: YAML syntax, the
+kind, the entrypoint, every ``template:`` reference (tasks, steps, ``onExit``, exit hooks), DAG task references in
+``depends``/``dependencies``, cycles, ``depends`` syntax and results, and workflow parameters that only a cluster
+could supply (a ConfigMap) unless ``-p`` gives them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backends.argo.local.expressions import Depends, ExpressionError, dependencies_as_depends, parse_depends
+
+KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+LEAF_TYPES = ("container", "script", "resource", "suspend", "http", "containerSet", "data", "plugin")
+TEMPLATE_TYPES = ("dag", "steps", *LEAF_TYPES)
+
+
+class ManifestError(Exception):
+    """The manifest cannot be run at all (exit status 2)."""
+
+
+@dataclass
+class Manifest:
+    path: str
+    kind: str
+    name: str
+    spec: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
+    parameters: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def entrypoint(self) -> str:
+        return str(self.spec.get("entrypoint") or "")
+
+
+def template_type(template: dict[str, Any]) -> str | None:
+    for kind in TEMPLATE_TYPES:
+        if template.get(kind) is not None:
+            return kind
+    return None
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any, what: str = "duration") -> float:
+    """Seconds of a Go duration (``90s``, ``1m30s``, ``2h``) or a plain number of seconds (``"10"``, ``10``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    if text and _DURATION.sub("", text) == "":
+        return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text))
+    raise ManifestError(f"{what} {value!r} is not a number of seconds or a duration such as 30s, 5m, 1h")
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ManifestError(f"-p {pair!r}: expected name=value")
+        out[name.strip()] = value
+    return out
+
+
+def _load_documents(path: Path) -> list[Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read: {exc}") from None
+    try:
+        return [d for d in YAML(typ="safe").load_all(text) if d is not None]
+    except YAMLError as exc:
+        raise ManifestError(f"{path}: malformed YAML: {' '.join(str(exc).split())}") from None
+
+
+def load(path: Path, overrides: dict[str, str] | None = None) -> Manifest:
+    documents = _load_documents(path)
+    chosen = [d for d in documents if isinstance(d, dict) and d.get("kind") in KINDS]
+    if not chosen:
+        kinds = sorted({str(d.get("kind")) for d in documents if isinstance(d, dict)}) or ["nothing"]
+        raise ManifestError(f"{path}: no runnable manifest: found {', '.join(kinds)}; expected one of "
+                            f"{', '.join(KINDS)}")
+    document = chosen[0]
+    kind = document["kind"]
+    spec = document.get("spec")
+    if kind == "CronWorkflow":
+        spec = spec.get("workflowSpec") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict):
+        raise ManifestError(f"{path}: {kind} has no spec")
+    metadata: dict[str, Any] = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
+    name = str(metadata.get("name") or (str(metadata.get("generateName") or "workflow-") + "local"))
+
+    templates: dict[str, dict[str, Any]] = {}
+    defaults = spec.get("templateDefaults") if isinstance(spec.get("templateDefaults"), dict) else {}
+    for i, template in enumerate(spec.get("templates") or []):
+        if not isinstance(template, dict) or not template.get("name"):
+            raise ManifestError(f"{path}: templates[{i}] has no name")
+        tname = str(template["name"])
+        if tname in templates:
+            raise ManifestError(f"{path}: template {tname!r} is defined twice")
+        templates[tname] = _merge(defaults, template) if defaults else template
+
+    manifest = Manifest(str(path), kind, name, spec, templates,
+                        labels={str(k): str(v) for k, v in (metadata.get("labels") or {}).items()},
+                        annotations={str(k): str(v) for k, v in (metadata.get("annotations") or {}).items()})
+    manifest.parameters = _parameters(path, spec, overrides or {})
+    check(manifest)
+    return manifest
+
+
+def _merge(defaults: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
+    out = dict(defaults)
+    for key, value in template.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _parameters(path: Path, spec: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    arguments: dict[str, Any] = spec["arguments"] if isinstance(spec.get("arguments"), dict) else {}
+    for param in arguments.get("parameters") or []:
+        pname = str(param.get("name"))
+        if pname in overrides:
+            value: Any = overrides[pname]
+        elif "value" in param:
+            value = param["value"]
+        elif "default" in param:
+            value = param["default"]
+        elif param.get("valueFrom"):
+            raise ManifestError(f"{path}: workflow parameter {pname!r} comes from {sorted(param['valueFrom'])[0]}, "
+                                f"which only a cluster can read; give it with -p {pname}=VALUE")
+        else:
+            raise ManifestError(f"{path}: workflow parameter {pname!r} has no value; give it with -p {pname}=VALUE")
+        text = _text(value)
+        enum = param.get("enum")
+        if enum and text not in [_text(e) for e in enum]:
+            raise ManifestError(f"{path}: workflow parameter {pname!r} = {text!r} is not one of {enum}")
+        out[pname] = text
+    for pname, value in overrides.items():
+        out.setdefault(pname, value)
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, separators=(",", ":"))
+    return "" if value is None else str(value)
+
+
+def dag_depends(task: dict[str, Any]) -> Depends | None:
+    """The task's ``depends`` (or its ``dependencies`` as one expression); ``None`` for a root task."""
+    if task.get("depends"):
+        return parse_depends(str(task["depends"]))
+    if task.get("dependencies"):
+        return dependencies_as_depends([str(d) for d in task["dependencies"]])
+    return None
+
+
+def check(manifest: Manifest) -> None:
+    where = manifest.path
+    if not manifest.entrypoint:
+        raise ManifestError(f"{where}: spec.entrypoint is missing")
+
+    def ref(name: Any, context: str) -> None:
+        if name is not None and str(name) not in manifest.templates and "{{" not in str(name):
+            raise ManifestError(f"{where}: {context} refers to template {name!r}, which is not defined")
+
+    ref(manifest.entrypoint, "spec.entrypoint")
+    ref(manifest.spec.get("onExit"), "spec.onExit")
+    for tname, template in manifest.templates.items():
+        if template_type(template) is None:
+            raise ManifestError(f"{where}: template {tname!r} has no type (container, script, dag, steps, …)")
+        for i, group in enumerate(template.get("steps") or []):
+            for step in group or []:
+                context = f"template {tname!r} steps[{i}] {step.get('name')!r}"
+                ref(step.get("template"), context)
+                ref(step.get("onExit"), context + " onExit")
+                ref(((step.get("hooks") or {}).get("exit") or {}).get("template"), context + " hooks.exit")
+        if template.get("dag") is not None:
+            _check_dag(manifest, tname, template["dag"], ref)
+
+
+def _check_dag(manifest: Manifest, tname: str, dag: dict[str, Any], ref: Any) -> None:
+    where = manifest.path
+    tasks = {str(t.get("name")): t for t in dag.get("tasks") or []}
+    graph: dict[str, list[str]] = {}
+    for name, task in tasks.items():
+        context = f"template {tname!r} task {name!r}"
+        ref(task.get("template"), context)
+        ref(task.get("onExit"), context + " onExit")
+        ref(((task.get("hooks") or {}).get("exit") or {}).get("template"), context + " hooks.exit")
+        if task.get("depends") and task.get("dependencies"):
+            raise ManifestError(f"{where}: {context} uses both depends and dependencies")
+        try:
+            depends = dag_depends(task)
+        except ExpressionError as exc:
+            raise ManifestError(f"{where}: {context}: {exc}") from None
+        graph[name] = depends.tasks() if depends else []
+        for dep in graph[name]:
+            if dep not in tasks:
+                raise ManifestError(f"{where}: {context} depends on {dep!r}, which is not a task of this DAG")
+    cycle = find_cycle(graph)
+    if cycle:
+        raise ManifestError(f"{where}: template {tname!r} has a dependency cycle: {' -> '.join(cycle)}")
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep):], dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None

@@ -1,0 +1,170 @@
+"""What every translator shares: its result, what it may know of the DAG, and the helpers for templated fields."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from frontends.airflow import jinja
+from frontends.airflow.model import TaskDraft
+from frontends.airflow.python_source import PythonSource
+from frontends.airflow.values import FuncDef, Unknown, XComArg
+from migrator.ir import (
+    Action,
+    ItemRef,
+    Loop,
+    Native,
+    OutputRef,
+    Parameter,
+    Ref,
+    Resources,
+    Retry,
+    Status,
+    Text,
+    Wrapped,
+    WrappedStatus,
+)
+
+
+@dataclass(frozen=True)
+class Translation:
+    action: Action
+    status: Status = Native()
+    outputs: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (code, message) diagnostics at the task's position
+    loop: Loop | None = None
+    # Conditions this task puts on others: downstream task id → the output of this task that must be "true"; with
+    # ``gate_descendants`` every descendant is gated by the (single) output.
+    gates: dict[str, str] = field(default_factory=dict)
+    gate_descendants: bool = False
+    retry: Retry | None = None  # overrides the task's own retries (a sensor's polling, say)
+    resources: Resources | None = None
+
+
+@dataclass
+class TranslateContext:
+    """What a translator may know beyond its own task: the file, the DAG's params, the tasks before it."""
+
+    path: str
+    dag_id: str
+    file_name: str
+    airflow3: bool
+    params: dict[str, bool]  # DAG param name → whether its value is JSON rather than a plain string
+    outputs: dict[str, set[str]]  # task id → outputs it declares (tasks already translated)
+    extract_python: Callable[[FuncDef], PythonSource]
+    ancestors: set[str] = field(default_factory=set)  # of the task being translated
+    downstream: list[str] = field(default_factory=list)  # direct downstream task ids of the task
+    consumed_keys: dict[str, set[str]] = field(default_factory=dict)  # producer → XCom keys read downstream
+    parameters: list[Parameter] = field(default_factory=list)  # workflow parameters the translations need
+    reads_date: bool = False
+    secrets: list[tuple[str, str, str]] = field(default_factory=list)  # (task id, variable, secret key) made
+
+    def upstream_outputs(self) -> dict[str, set[str]]:
+        return {t: self.outputs[t] for t in self.ancestors if t in self.outputs}
+
+
+Translator = Callable[[TaskDraft, TranslateContext], Translation]
+
+
+class Untranslatable(Exception):
+    """Raised inside a translator: the task is wrapped with this diagnostic code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def wrap(task: TaskDraft, ctx: TranslateContext, code: str, reason: str) -> Translation:
+    action = Wrapped("airflow-task", (("dag_id", ctx.dag_id), ("task_id", task.task_id), ("file", ctx.file_name)))
+    return Translation(action, WrappedStatus("airflow-task", reason), notes=((code, reason),))
+
+
+def output_ref(value: XComArg, ctx: TranslateContext) -> OutputRef:
+    if value.task_id not in ctx.ancestors:
+        raise Untranslatable("AM117", f"the output of {value.task_id!r} is read by a task that is not downstream")
+    if value.key not in ctx.outputs.get(value.task_id, set()):
+        raise Untranslatable("AM117", f"the output {value.task_id}.{value.key} has no native translation yet")
+    return OutputRef(value.task_id, value.key)
+
+
+def templated(value: Any, task: TaskDraft, ctx: TranslateContext, field_name: str) -> Text:
+    """A templated operator field as IR text: Jinja translated by the table in ``jinja.py``, or Untranslatable."""
+    if isinstance(value, XComArg):
+        return (output_ref(value, ctx),)
+    if isinstance(value, Unknown):
+        raise Untranslatable("AM103", f"{field_name} is only known at run time ({value.why})")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise Untranslatable("AM103", f"{field_name} is not a string")
+    own = task.arg("params")
+    task_params = {str(k): v for k, v in own.items() if isinstance(v, str | int | float | bool)} \
+        if isinstance(own, dict) else {}
+    jctx = jinja.JinjaContext(ctx.dag_id, task.task_id, set(ctx.params), ctx.upstream_outputs(), task_params)
+    result = jinja.translate(str(value), jctx)
+    if result.text is None:
+        raise Untranslatable("AM111", f"{field_name}: {result.problem}")
+    ctx.parameters.extend(result.parameters)
+    ctx.reads_date = ctx.reads_date or result.reads_date
+    return result.text
+
+
+# --- dynamic task mapping ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mapping:
+    """How a mapped task fans out, and what each expanded argument becomes inside one instance."""
+
+    loop: Loop
+    refs: dict[str, Ref]  # expanded argument name → its per-instance reference
+
+
+MAX_ITEMS = 10_000
+
+
+def mapping(task: TaskDraft, ctx: TranslateContext) -> Mapping | None:
+    """``.expand(x=[...])`` → withItems; ``.expand(x=upstream_output)`` → withParam; None when not mapped."""
+    if task.expanded is None:
+        return None
+    expanded = dict(task.expanded)
+    if "__expand_kwargs__" in expanded:
+        rows = expanded["__expand_kwargs__"]
+        if isinstance(rows, XComArg):
+            raise Untranslatable("AM115", "expand_kwargs over a task output is not translated yet")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and _json_ok(r) for r in rows):
+            raise Untranslatable("AM103", "expand_kwargs over a value only known at run time")
+        keys = sorted({k for r in rows for k in r})
+        items = tuple(json.dumps(r, sort_keys=True) for r in rows)
+        return Mapping(Loop(items=items), {k: ItemRef(k) for k in keys})
+    dynamic = {k: v for k, v in expanded.items() if isinstance(v, XComArg)}
+    literal = {k: v for k, v in expanded.items() if k not in dynamic}
+    if dynamic:
+        if len(dynamic) > 1 or literal:
+            raise Untranslatable("AM115", "mapping over a task output combined with other arguments is not "
+                                 "translated yet")
+        (name, value), = dynamic.items()
+        return Mapping(Loop(over=output_ref(value, ctx)), {name: ItemRef()})
+    for name, value in literal.items():
+        if not isinstance(value, list | tuple) or not _json_ok(list(value)):
+            raise Untranslatable("AM103", f"expand({name}=...) over a value only known at run time")
+    if len(literal) == 1:
+        (name, values), = literal.items()
+        return Mapping(Loop(items=tuple(json.dumps(v, sort_keys=True) for v in values)), {name: ItemRef()})
+    names = sorted(literal)
+    # Several expanded arguments: Airflow maps over their cross product.
+    product = list(itertools.product(*(literal[n] for n in names)))
+    if len(product) > MAX_ITEMS:
+        raise Untranslatable("AM115", f"mapping over {len(product)} combinations")
+    items = tuple(json.dumps(dict(zip(names, combo, strict=True)), sort_keys=True) for combo in product)
+    return Mapping(Loop(items=items), {n: ItemRef(n) for n in names})
+
+
+def _json_ok(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
