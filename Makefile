@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: venv install demo test test-fast bench clean
+.PHONY: venv install demo test test-fast bench oracles clean
 
 venv: $(BIN)/python
 
@@ -35,6 +35,11 @@ test: $(VENV)/.installed-test
 
 test-fast:
 	$(BIN)/python -m pytest -q -m "not corpus"
+
+# The ground-truth Airflow environments (.cache/oracles/, under a minute each, once). The tests build them by
+# themselves on first use (tests/oracles/airflow_env.py); this target only does it ahead of time.
+oracles: $(VENV)/.installed-test
+	$(BIN)/python -m tests.oracles.airflow_env
 
 bench: install
 	$(BIN)/python benchmarks/bench_cli.py

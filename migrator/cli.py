@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--kind", choices=KIND_CHOICES, default="auto",
                          help="manifest kind; auto: CronWorkflow when the source has a cron schedule, "
                               "else WorkflowTemplate (default: %(default)s)")
+        sub.add_argument("--strategy", choices=("auto", "migrate", "integrate"), default="auto",
+                         help="migrate: native translations only (a workflow with an untranslatable task is not "
+                              "written); integrate: run each workflow whole on its original engine; auto: native "
+                              "where possible, the original engine per task where not, and whole workflows whose "
+                              "structure is only known at run time (default: %(default)s)")
         sub.add_argument("--strict", action="store_true",
                          help="exit 1 if any task is wrapped or any warning is given")
         sub.add_argument("--quiet", action="store_true", help="do not print the summary table")
@@ -159,7 +164,7 @@ def _migrate(args: argparse.Namespace) -> int:
             print(_format(d, args.format), file=sys.stderr)
         sys.stderr.flush()  # interleave sensibly with stdout when both go to one terminal or log
 
-    options = PipelineOptions(kind=args.kind, on_file=on_file)
+    options = PipelineOptions(kind=args.kind, strategy=args.strategy, on_file=on_file)
     try:
         report = run(args.language, list(args.paths), args.output, options)
     except (MissingExtra, NotYetAvailable) as exc:

@@ -74,6 +74,10 @@ _ROWS = [
     Code("AM123", _W, "optional import assumed available",
          "A try/except ImportError builds DAGs when a module is importable; argo-migrate assumes it is, so DAGs "
          "that Airflow builds only without the module (or only with it, on a machine lacking it) may differ."),
+    Code("AM124", _E, "not migratable natively",
+         "With --strategy migrate, a workflow with any task that has no native translation is not written."),
+    Code("AM125", _W, "cannot integrate",
+         "The integration strategy was asked for, but the source engine offers no way to run this workflow whole."),
     Code("AM121", _W, "credential replaced by a Secret reference",
          "A value that looks like a credential was not copied into the manifest; it is read from a Kubernetes "
          "Secret that you must create."),

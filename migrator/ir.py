@@ -311,6 +311,10 @@ class Task:
     when: Text | None = None
     loop: Loop | None = None
     doc: str | None = None
+    # A shared limit on concurrent tasks across workflows (Airflow's pools): its name.
+    semaphore: str | None = None
+    # Keep going when this task fails: it never fails the workflow (exit handlers, callbacks).
+    tolerate_failure: bool = False
 
     @property
     def native(self) -> bool:
@@ -335,7 +339,16 @@ class Workflow:
     fail_fast: bool = False
     description: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    # How to run the whole workflow with its original engine (the integration strategy), when that is possible.
+    integration: Wrapped | None = None
+    integration_parameters: tuple[Parameter, ...] = ()
+    # The frontend could not see every task (a loop or condition only known at run time, say).
+    incomplete: bool = False
+    parallelism: int | None = None  # at most this many tasks at once
+    # Run after the workflow ends, whatever happened (callbacks); each task's ``when`` may test RunMeta("status").
+    on_exit: tuple[Task, ...] = ()
 
     # Graph access goes through these helpers so that passes never touch networkx attribute names directly.
     def add_task(self, task: Task) -> None:
@@ -363,8 +376,9 @@ class Workflow:
         return sorted(self.graph.predecessors(task_id))
 
     def copy(self, **changes: object) -> Workflow:
-        """A shallow copy with a copied graph, so that a pass can edit without touching its input."""
-        return replace(self, graph=self.graph.copy(), **changes)  # type: ignore[arg-type]
+        """A shallow copy with a copied graph (or the one given), so that a pass edits without touching its input."""
+        changes.setdefault("graph", self.graph.copy())
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def replace_task(self, task: Task) -> None:
         self.graph.nodes[task.id]["task"] = task

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import networkx as nx
+
 from migrator.diagnostics import diag
-from migrator.ir import OutputRef, PyArg, PythonCall, Workflow
+from migrator.ir import OutputRef, PyArg, PythonCall, Task, Workflow, WrappedStatus
 
 Pass = Callable[[Workflow], Workflow]
 
@@ -49,6 +51,53 @@ def unbind_undeclared_outputs(workflow: Workflow) -> Workflow:
             out.replace_task(replace(task, action=replace(task.action, args=tuple(kept))))
     out.diagnostics = workflow.diagnostics + tuple(found)
     return out
+
+
+STRATEGIES = ("auto", "migrate", "integrate")
+
+
+def apply_strategy(strategy: str) -> Pass:
+    """Per workflow: ``migrate`` refuses anything wrapped; ``integrate`` runs the whole workflow on its original
+    engine; ``auto`` keeps the native translation and integrates only workflows the frontend could not see whole."""
+
+    def run(workflow: Workflow) -> Workflow:
+        origin = workflow.origin
+        if strategy == "migrate":
+            wrapped = [t for t in workflow.tasks() if not t.native]
+            if not wrapped:
+                return workflow
+            out = workflow.copy(graph=nx.DiGraph())
+            out.diagnostics = workflow.diagnostics + tuple(
+                diag("AM124", t.origin.path, t.origin.line, t.origin.column,
+                     f"--strategy migrate: task {t.id!r} has no native translation; the workflow is not written")
+                for t in wrapped)
+            return out
+        integrate = strategy == "integrate" or (strategy == "auto" and workflow.incomplete)
+        if not integrate:
+            return workflow
+        if workflow.integration is None:
+            out = workflow.copy()
+            out.diagnostics = workflow.diagnostics + (diag(
+                "AM125", origin.path, origin.line, origin.column,
+                f"workflow {workflow.id!r} cannot be integrated with its engine; it is migrated task by task"),)
+            return out
+        reason = ("--strategy integrate" if strategy == "integrate"
+                  else "the DAG's full structure is only known at run time")
+        task = Task(id=workflow.id, origin=origin, construct="integration", action=workflow.integration,
+                    status=WrappedStatus(workflow.integration.engine, reason))
+        graph = nx.DiGraph()
+        out = workflow.copy(graph=graph)
+        out.add_task(task)
+        out.on_exit = ()
+        declared = {p.name for p in workflow.parameters}
+        out.parameters = workflow.parameters + tuple(
+            p for p in workflow.integration_parameters if p.name not in declared)
+        out.diagnostics = workflow.diagnostics + (diag(
+            "AM501", origin.path, origin.line, origin.column,
+            f"workflow {workflow.id!r} runs whole on its original engine ({reason})"),)
+        return out
+
+    return run
 
 
 PASSES: list[tuple[str, Pass]] = [

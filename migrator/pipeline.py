@@ -18,7 +18,7 @@ import frontends
 from migrator.diagnostics import Diagnostic, Severity, diag
 from migrator.discover import discover
 from migrator.invariants import check_diagnostics
-from migrator.passes import PASSES
+from migrator.passes import PASSES, apply_strategy
 from migrator.report import REPORT_NAME, FileEntry, Report, WorkflowEntry, diagnostic_order
 from migrator.writer import WriteError, ensure_dir, write_text
 
@@ -35,6 +35,7 @@ _MAX_MESSAGE = 400
 @dataclass(frozen=True)
 class PipelineOptions:
     kind: str = "auto"  # one of KINDS (the values of backends.argo.emit.Kind, kept as text to avoid importing Hera)
+    strategy: str = "auto"  # one of migrator.passes.STRATEGIES
     images: Images | None = None  # None: the backend's defaults
     wrappers: WrapperOptions | None = None
     # Called with each file's entry as soon as it is done, so that the CLI can print diagnostics as they come.
@@ -98,6 +99,7 @@ class _Batch:
         self.out_dir = out_dir
         self.out_root = Path(out_dir).resolve()
         self.kind = argo.Kind(options.kind)
+        self.strategy = options.strategy
         extra: dict[str, Any] = {}
         if options.images is not None:
             extra["images"] = options.images
@@ -124,7 +126,7 @@ class _Batch:
         stage = "frontend"
         try:
             problems = check_diagnostics(wf, stage)
-            for pass_name, transform in PASSES:
+            for pass_name, transform in [*PASSES, ("strategy", apply_strategy(self.strategy))]:
                 if problems:
                     break
                 stage = f"pass {pass_name}"
@@ -132,6 +134,8 @@ class _Batch:
                 problems = check_diagnostics(wf, stage)
             if problems:
                 return [*wf.diagnostics, *problems]  # an inconsistent IR would make a wrong manifest: write none
+            if wf.graph.number_of_nodes() == 0:
+                return list(wf.diagnostics)  # a pass refused the workflow (it said why) or it has no task at all
 
             stage = "naming"
             kind, _ = self.argo.choose_kind(wf, self.kind)  # emit reports a kind that does not fit (AM116)

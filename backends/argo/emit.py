@@ -132,8 +132,33 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
         diagnostics.append(diag("AM401", o.path, o.line, o.column,
                                 f"{len(dag_tasks)} tasks in one DAG template; Argo allows {MAX_DAG_TASKS}"))
     dag = DAG(name=ENTRYPOINT, tasks=dag_tasks, fail_fast=workflow.fail_fast)
-    document = _wrap(kind, name, workflow, [dag, *templates])
+    exit_name, exit_templates = _exit_handler(workflow, ctx, template_names)
+    document = _wrap(kind, name, workflow, [dag, *templates, *exit_templates], exit_name)
     return Manifest(kind, name, document, mapping, diagnostics)
+
+
+EXIT_HANDLER = "exit-handler"
+
+
+def _exit_handler(workflow: ir.Workflow, ctx: BuildContext, names: Namer) -> tuple[str | None, list[Any]]:
+    """Tasks that run when the workflow ends (callbacks); they never change the workflow's phase."""
+    if not workflow.on_exit:
+        return None, []
+    task_names = Namer(max_len=128, fallback="t")
+    templates: list[Any] = []
+    tasks: list[HeraTask | m.DAGTask] = []
+    for task in workflow.on_exit:
+        tname = task_names.take(task.id)
+        template, parts = build_template(task, names.take(f"{tname}"), ctx)
+        templates.append(template)
+        tasks.append(HeraTask(
+            name=tname, template=template.name, when=dag_level(task.when, ctx.task_name_of) if task.when else None,
+            arguments=[Parameter(name=k, value=v) for k, v in parts.inputs.items()] or None,
+            # Airflow's callbacks do not change the run's state; a failing exit handler would (§2.4).
+            continue_on=m.ContinueOn(failed=True, error=True) if task.tolerate_failure else None,
+        ))
+    exit_name = names.take(EXIT_HANDLER)
+    return exit_name, [DAG(name=exit_name, tasks=tasks, fail_fast=False), *templates]
 
 
 def dag_level(value: ir.Text, task_name_of: Callable[[str], str]) -> str:
@@ -161,14 +186,17 @@ def _template_hint(task: ir.Task, task_name: str) -> str:
     return task_name
 
 
-def _wrap(kind: str, name: str, workflow: ir.Workflow, templates: list[Any]) -> dict[str, Any]:
+def _wrap(kind: str, name: str, workflow: ir.Workflow, templates: list[Any], exit_dag: str | None) -> dict[str, Any]:
     annotations = {SOURCE_ANNOTATION: f"{workflow.origin.path}:{workflow.origin.line}",
                    SOURCE_ID_ANNOTATION: workflow.id}
     arguments = [_parameter(p) for p in workflow.parameters] or None
+    annotations.update(dict(workflow.annotations))
     common: dict[str, Any] = dict(
         entrypoint=ENTRYPOINT, templates=templates, annotations=annotations, arguments=arguments,
         active_deadline_seconds=workflow.timeout_seconds,
         labels=dict(workflow.labels) or None,
+        parallelism=workflow.parallelism,
+        on_exit=exit_dag,
     )
     if kind == "Workflow":
         return Workflow(generate_name=f"{name}-", **common).to_dict()

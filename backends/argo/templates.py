@@ -84,14 +84,20 @@ def go_layout(fmt: str) -> str | None:
     return "".join(out)
 
 
+SEMAPHORES_CONFIG_MAP = "argo-migrate-semaphores"
+
+
 def run_meta(ref: RunMeta) -> str:
     """Argo's equivalent of the run's logical date (the workflow's creation time) or id (the workflow's name)."""
     if ref.field == "run_id":
         return "{{workflow.name}}"
+    if ref.field == "status":
+        return "{{workflow.status}}"
     if ref.days:
         layout = go_layout(ref.fmt or "%Y-%m-%d")
         assert layout is not None, ref.fmt
-        created = "sprig.toDate('2006-01-02T15:04:05Z07:00', workflow.creationTimestamp)"
+        # In expressions workflow.creationTimestamp is the map of its formats (.Y, .m…); .RFC3339 is the text.
+        created = "sprig.toDate('2006-01-02T15:04:05Z07:00', workflow.creationTimestamp.RFC3339)"
         return "{{=sprig.date('%s', sprig.dateModify('%dh', %s))}}" % (layout, ref.days * 24, created)
     if ref.fmt is None:
         return "{{workflow.creationTimestamp}}"
@@ -385,7 +391,9 @@ def _wrapped(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> 
         image=spec.image,
         command=list(spec.command),
         args=list(spec.args) or None,
-        env=[Env(name=k, value=v) for k, v in spec.env] or None,
+        env=[*(Env(name=k, value=v) for k, v in spec.env),
+             *(SecretEnv(name=var, secret_name=secret, secret_key=key, optional=optional or None)
+               for var, secret, key, optional in spec.secret_env)] or None,
         volume_mounts=[*(m.VolumeMount(name=c.volume, mount_path=c.mount_path, read_only=True)
                          for c in spec.config_maps),
                        *(m.VolumeMount(name=s.volume, mount_path=s.mount_path, read_only=True)
@@ -508,6 +516,11 @@ def build_template(task: Task, name: str, ctx: BuildContext) -> tuple[Template, 
         )
     if task.timeout_seconds is not None:
         template.active_deadline_seconds = task.timeout_seconds
+    if task.semaphore is not None:
+        # The ConfigMap's key holds the limit (Airflow's pool slots), shared by every workflow that uses it.
+        ref = m.SemaphoreRef(config_map_key_ref=m.ConfigMapKeySelector(name=SEMAPHORES_CONFIG_MAP,
+                                                                      key=task.semaphore))
+        template.synchronization = m.Synchronization(semaphores=[ref])
     return template, parts
 
 

@@ -35,6 +35,7 @@ class WrapperSpec:
     env: tuple[tuple[str, str], ...] = ()
     config_maps: tuple[ConfigMapMount, ...] = ()
     secrets: tuple[SecretMount, ...] = ()
+    secret_env: tuple[tuple[str, str, str, bool], ...] = ()  # (variable, secret, key, optional)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class WrapperOptions:
     airflow_image: str = "apache/airflow:3.1.0"
     dags_config_map: str = "argo-migrate-dags"
     ssh_image: str = "kroniak/ssh-client:3.19"
+    python_image: str = "python:3.12-slim"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,21 @@ CATALOGUE["ssh"] = WrapperRow(
     doc="Run a command on a remote host over ssh (a login node, a SLURM head node); the host, user and private "
         "key come from a Secret mounted into the pod.",
     requires=("a Secret with keys host, login and private_key (name given by the source construct)",),
+)
+
+
+def _airflow_dag(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
+    from backends.wrappers.airflow_dag import build
+
+    return build(action, options)
+
+
+CATALOGUE["airflow-dag"] = WrapperRow(
+    engine="airflow-dag",
+    build=_airflow_dag,
+    doc="Trigger the whole DAG on an existing Airflow over its REST API (v2 for Airflow 3, v1 for Airflow 2), "
+        "mirror the run's state into the step, stop the Airflow run when the workflow is stopped.",
+    requires=("a Secret airflow-api with keys url and token, or username and password",),
 )
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from frontends import FrontendResult
@@ -15,6 +17,20 @@ from frontends.airflow.values import Qual
 from migrator.diagnostics import diag
 
 _reported_plugins = False
+# Diagnostics by which the interpreter says that tasks of a DAG could not be seen (see apply_strategy's "auto").
+_LOSSES = {"AM103", "AM115", "AM107"}
+_LOST = re.compile(r"\bmissing\b|not migrated|ignored")
+
+
+def _spans(starts: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """DAG index → the lines that belong to it: from its definition to the next DAG's (the first from line 1)."""
+    ordered = sorted(starts)
+    spans = {}
+    for i, (line, index) in enumerate(ordered):
+        first = 1 if i == 0 else line
+        last = ordered[i + 1][0] - 1 if i + 1 < len(ordered) else 10**9
+        spans[index] = (first, last)
+    return spans
 
 
 def _report_plugin_errors(path: str, result: FrontendResult) -> None:
@@ -56,9 +72,13 @@ def parse(path: str, source: bytes) -> FrontendResult:
         for v in interpreter.module_scope.names.values()
     )
     builder = Builder(path, info, interpreter.module_scope, airflow3)
+    spans = _spans([(d.line, d.index) for d in info.dags])
     for draft in info.dags:
         workflow = builder.build(draft)
         if workflow is not None:
+            first, last = spans[draft.index]
+            workflow.incomplete = any(
+                d.code in _LOSSES and first <= d.line <= last and _LOST.search(d.message) for d in info.diagnostics)
             result.workflows.append(workflow)
     result.diagnostics.extend(builder.diagnostics)
     return result

@@ -17,6 +17,7 @@ from frontends.airflow.operators import BY_NAME, COMMON_ARGS, COSMETIC_ARGS
 from frontends.airflow.plugins import plugin_rows
 from frontends.airflow.python_source import extract
 from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, wrap
+from frontends.airflow.translators.python import translate_callback
 from frontends.airflow.translators.secrets import SECRET_NAME
 from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown, XComArg
 from migrator.diagnostics import Diagnostic, diag
@@ -26,11 +27,13 @@ from migrator.ir import (
     OutputRef,
     Parameter,
     Retry,
+    RunMeta,
     Schedule,
     SourceLoc,
     Task,
     Text,
     Workflow,
+    Wrapped,
 )
 
 _RULE_ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
@@ -38,7 +41,8 @@ _AIRFLOW_DEFAULT_RETRY_DELAY = 300
 _DAG_ARGS_HANDLED = frozenset({
     "dag_id", "schedule", "schedule_interval", "start_date", "catchup", "default_args", "params", "dagrun_timeout",
     "max_active_runs", "fail_fast", "description", "doc_md", "tags", "end_date", "owner_links", "dag_display_name",
-    "is_paused_upon_creation", "render_template_as_native_obj", "timetable",
+    "is_paused_upon_creation", "render_template_as_native_obj", "timetable", "max_active_tasks", "concurrency",
+    "on_success_callback", "on_failure_callback",
 })
 
 
@@ -109,7 +113,15 @@ class Builder:
         for up, down, data in draft.edges:
             if up in draft.tasks and down in draft.tasks:
                 workflow.add_edge(up, down, EdgeKind.DATA if data else EdgeKind.ORDER)
+        workflow.parallelism = self._parallelism(draft)
+        workflow.on_exit = self._callbacks(draft, ctx)
+        if draft.edge_labels:
+            labels = {f"{u} >> {v}": text for (u, v), text in sorted(draft.edge_labels.items())}
+            workflow.annotations = (("argo-migrate.io/edge-labels", json.dumps(labels, sort_keys=True)),)
         workflow.parameters = _merge_parameters(params, ctx.parameters)
+        workflow.integration = Wrapped("airflow-dag", (("dag_id", draft.dag_id), ("api", "v2" if self.airflow3 else "v1"),
+                                                       ("file", os.path.basename(self.path))))
+        workflow.integration_parameters = (Parameter("dag_run_conf", "{}", "JSON object: Airflow's dag_run.conf"),)
         if ctx.reads_date and not self.airflow3 and workflow.schedule is not None:
             self.note("AM119", draft.line, draft.column, "Airflow 2 sets the logical date (ds) one schedule interval "
                       "before the run; the migrated workflow uses the run's own start time")
@@ -158,8 +170,18 @@ class Builder:
             join=self._join(draft),
             loop=result.loop,
             resources=result.resources,
+            semaphore=self._pool(draft),
         )
         return task, result
+
+    def _pool(self, draft: TaskDraft) -> str | None:
+        pool = draft.arg("pool")
+        if pool is None or pool == "default_pool":
+            return None
+        if isinstance(pool, str):
+            return pool
+        self.note("AM103", draft.line, draft.column, f"task {draft.task_id!r}: pool is only known at run time")
+        return None
 
     def _unhandled_args(self, draft: TaskDraft, handles: frozenset[str]) -> None:
         explicit = set(draft.kwargs)
@@ -219,6 +241,40 @@ class Builder:
 
     # --- DAG-level ---------------------------------------------------------------------------------------------
 
+    def _parallelism(self, draft: DagDraft) -> int | None:
+        value = draft.kwargs.get("max_active_tasks", draft.kwargs.get("concurrency"))
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        self.note("AM103", draft.line, draft.column, "max_active_tasks is only known at run time")
+        return None
+
+    def _callbacks(self, draft: DagDraft, ctx: TranslateContext) -> tuple[Task, ...]:
+        """DAG callbacks run in the exit handler, each only for the outcome it is for."""
+        tasks: list[Task] = []
+        for name, condition in (("on_success_callback", " == Succeeded"), ("on_failure_callback", " != Succeeded")):
+            value = draft.kwargs.get(name)
+            if value is None:
+                continue
+            funcs = value if isinstance(value, list) else [value]
+            for i, func in enumerate(funcs):
+                task_id = f"{name}_{i}" if len(funcs) > 1 else name
+                if not isinstance(func, FuncDef):
+                    self.note("AM112", draft.line, draft.column, f"{name} is not a function of this file; it is "
+                              "not migrated")
+                    continue
+                try:
+                    call = translate_callback(func, task_id, ctx)
+                except Untranslatable as why:
+                    self.note(why.code, draft.line, draft.column, f"{name}: {why.message}; it is not migrated")
+                    continue
+                tasks.append(Task(
+                    id=task_id, origin=SourceLoc(self.path, draft.line, draft.column), construct=name, action=call,
+                    when=(RunMeta("status"), condition), tolerate_failure=True,
+                ))
+        return tuple(tasks)
+
     def _params(self, draft: DagDraft) -> tuple[Parameter, ...]:
         raw = draft.kwargs.get("params")
         if raw is None:
@@ -254,12 +310,12 @@ class Builder:
         if isinstance(value, Unknown):
             self.note("AM108", draft.line, draft.column, f"{key} is only known at run time")
             return None
-        result = schedules.translate(value)
+        start = kwargs.get("start_date", draft.default_args.get("start_date"))
+        result = schedules.translate(value, start if isinstance(start, DateTime) else None)
         if result.problem:
             self.note("AM108", draft.line, draft.column, result.problem)
         if result.cron is None:
             return None
-        start = kwargs.get("start_date", draft.default_args.get("start_date"))
         timezone = start.timezone if isinstance(start, DateTime) else None
         if kwargs.get("catchup") is True:
             self.note("AM114", draft.line, draft.column, "catchup=True: missed runs are not backfilled by a "

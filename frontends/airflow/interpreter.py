@@ -21,6 +21,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from frontends.airflow.model import DagDraft, TaskDraft
 from frontends.airflow.values import (
+    AirflowVariable,
     BoundMethod,
     DagRef,
     DateTime,
@@ -695,7 +696,10 @@ class Interpreter:
                 return LabelValue(str(args[0]) if args and isinstance(args[0], str) else str(kwargs.get("label")))
             if last == "Param":
                 return {"__param__": True, "default": args[0] if args else kwargs.get("default"), **kwargs}
-            if last == "Variable" or func.name.endswith("Variable.get"):
+            if func.name.endswith("Variable.get"):
+                key = kwargs.get("key", args[0] if args else None)
+                if isinstance(key, str):
+                    return AirflowVariable(key, kwargs.get("deserialize_json") is True)
                 return Unknown("an Airflow Variable", node)
             deco = decorator_name(func)
             if deco is not None:

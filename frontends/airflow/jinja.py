@@ -253,8 +253,9 @@ def _conf(node: cst.BaseExpression, ctx: JinjaContext, result: JinjaResult) -> l
     if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) or not isinstance(default, str):
         raise _Untranslatable("dag_run.conf with a key or default that is not a plain literal")
     result.parameters.append(Parameter(DAG_RUN_CONF, "{}", "JSON object: Airflow's dag_run.conf"))
-    expr = f"jsonpath(workflow.parameters.{DAG_RUN_CONF}, '$.{key}')"
-    # A missing key renders as the default (empty for a subscript, where Airflow would fail the task instead).
+    # jsonpath fails on a missing key, but indexing the decoded map gives nil, which ``??`` replaces by the
+    # default (empty for a subscript, where Airflow would fail the task instead).
+    expr = f"jsonpath(workflow.parameters.{DAG_RUN_CONF}, '$')['{key}']"
     return ["{{=" + f"{expr} ?? '{default}'" + "}}"]
 
 

@@ -200,7 +200,7 @@ BY_NAME: dict[str, OperatorRow] = {name: r for r in REGISTRY for name in r.names
 # carry no behaviour Argo could reproduce (documentation, UI colours).
 COMMON_ARGS = frozenset({
     "task_id", "retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
-    "trigger_rule", "default_args", "dag", "task_group",
+    "trigger_rule", "default_args", "dag", "task_group", "pool",
 })
 COSMETIC_ARGS = frozenset({
     "owner", "doc", "doc_md", "doc_rst", "doc_json", "doc_yaml", "task_display_name", "ui_color", "ui_fgcolor",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
-from frontends.airflow.values import Duration
+from frontends.airflow.values import DateTime, Duration
 
 PRESETS: dict[str, str | None] = {
     "@hourly": "0 * * * *",
@@ -29,7 +30,33 @@ class ScheduleResult:
     problem: str | None = None  # why no cron could be made, when the source has a schedule
 
 
-def translate(value: object) -> ScheduleResult:
+def from_timedelta(seconds: float, start: DateTime | None) -> ScheduleResult:
+    """A fixed interval counted from ``start_date`` is a cron schedule when it divides an hour, a day or a week and
+    the start lies on that grid (whole minutes); otherwise no cron can fire at exactly those times."""
+    if start is None:
+        return ScheduleResult(None, f"a timedelta schedule ({seconds:g}s) needs a static start_date to become cron")
+    moment = datetime.datetime.fromisoformat(start.iso)
+    if moment.second or moment.microsecond or seconds <= 0 or seconds % 60:
+        return ScheduleResult(None, f"a timedelta schedule ({seconds:g}s) does not fall on whole minutes")
+    minutes = int(seconds // 60)
+    m, h = moment.minute, moment.hour
+    if minutes < 60 and 60 % minutes == 0:
+        first = m % minutes
+        return ScheduleResult(f"*/{minutes} * * * *" if first == 0 else f"{first}-59/{minutes} * * * *")
+    if minutes % 60 == 0 and minutes < 1440 and 1440 % minutes == 0:
+        hours = minutes // 60
+        if hours == 1:
+            return ScheduleResult(f"{m} * * * *")
+        first = h % hours
+        return ScheduleResult(f"{m} */{hours} * * *" if first == 0 else f"{m} {first}-23/{hours} * * *")
+    if minutes == 1440:
+        return ScheduleResult(f"{m} {h} * * *")
+    if minutes == 7 * 1440:
+        return ScheduleResult(f"{m} {h} * * {(moment.weekday() + 1) % 7}")
+    return ScheduleResult(None, f"a timedelta schedule ({seconds:g}s) has no exact cron equivalent")
+
+
+def translate(value: object, start: DateTime | None = None) -> ScheduleResult:
     if value is None:
         return ScheduleResult(None)
     if isinstance(value, str):
@@ -42,5 +69,5 @@ def translate(value: object) -> ScheduleResult:
             return ScheduleResult(text)
         return ScheduleResult(None, f"schedule {text!r} is not a cron expression or preset")
     if isinstance(value, Duration):
-        return ScheduleResult(None, f"a timedelta schedule ({value.seconds:g}s) is not translated yet")
+        return from_timedelta(value.seconds, start)
     return ScheduleResult(None, "a timetable or asset schedule is not translated yet")

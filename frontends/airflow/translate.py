@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from frontends.airflow import jinja
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.python_source import PythonSource
-from frontends.airflow.values import FuncDef, Unknown, XComArg
+from frontends.airflow.values import AirflowVariable, FuncDef, Unknown, XComArg
 from migrator.ir import (
     Action,
     ItemRef,
@@ -19,6 +20,7 @@ from migrator.ir import (
     Native,
     OutputRef,
     Parameter,
+    ParamRef,
     Ref,
     Resources,
     Retry,
@@ -91,10 +93,20 @@ def output_ref(value: XComArg, ctx: TranslateContext) -> OutputRef:
     return OutputRef(value.task_id, value.key)
 
 
+def variable_ref(value: AirflowVariable, ctx: TranslateContext) -> ParamRef:
+    """An Airflow Variable read at run time: a workflow parameter fed from the ConfigMap of variables."""
+    name = "var_" + re.sub(r"[^A-Za-z0-9_]", "_", value.key)
+    ctx.parameters.append(Parameter(name, None, f"Airflow Variable {value.key!r}",
+                                    (jinja.VARIABLES_CONFIG_MAP, value.key)))
+    return ParamRef(name)
+
+
 def templated(value: Any, task: TaskDraft, ctx: TranslateContext, field_name: str) -> Text:
     """A templated operator field as IR text: Jinja translated by the table in ``jinja.py``, or Untranslatable."""
     if isinstance(value, XComArg):
         return (output_ref(value, ctx),)
+    if isinstance(value, AirflowVariable):
+        return (variable_ref(value, ctx),)
     if isinstance(value, Unknown):
         raise Untranslatable("AM103", f"{field_name} is only known at run time ({value.why})")
     if isinstance(value, bool) or not isinstance(value, str | int | float):

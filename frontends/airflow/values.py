@@ -43,6 +43,14 @@ class DateTime:
 
 
 @dataclass(frozen=True)
+class AirflowVariable:
+    """``Variable.get(key)``: a value of Airflow's variable store, read when the task runs (a ConfigMap in Argo)."""
+
+    key: str
+    json: bool = False
+
+
+@dataclass(frozen=True)
 class ParseTime:
     """``datetime.now()`` (plus ``offset`` seconds) in a DAG file: Airflow evaluates it whenever it parses the file,
     so it stands for "about when the run starts"; ``time_of_day`` when ``.time()`` was taken of it."""

@@ -98,10 +98,11 @@ def _kind_findings(data: dict[str, Any]) -> tuple[str | None, list[Finding]]:
     return None, [Finding("AM404", (), f"{kind} ({api or 'no apiVersion'}) is not a workflow kind; not checked")]
 
 
-def _check(document: Document, catalog: Catalog, path: str) -> list[Finding]:
+def _check(document: Document, catalog: Catalog) -> list[Finding]:
     data = document.data
     if not isinstance(data, dict):
-        found = type(data).__name__.replace("str", "a string").replace("list", "a list")
+        found = {str: "a string", list: "a list", bool: "a boolean", int: "a number", float: "a number"}.get(
+            type(data), type(data).__name__)
         return [Finding("AM402", (), f"document {document.index + 1} is not a mapping (found {found})")]
     kind, findings = _kind_findings(data)
     if kind is None:
@@ -112,15 +113,16 @@ def _check(document: Document, catalog: Catalog, path: str) -> list[Finding]:
         try:
             findings.extend(rule.check(manifest))
         except Exception as exc:  # a bug of ours: say so, and go on with the other rules
+            detail = " ".join(str(exc).split())[:400]
             findings.append(Finding("AM901", (), f"internal error in lint rule {rule.name}: "
-                                                 f"{type(exc).__name__}: {exc}"))
+                                                 f"{type(exc).__name__}: {detail}"))
     return findings
 
 
 def _lint(source: _Source, catalog: Catalog) -> list[Diagnostic]:
     if source.error is not None:
         e = source.error
-        return [diag("AM402", source.path, e.line, e.column, f"invalid YAML: {e.message}")]
+        return [diag("AM402", source.path, e.line, e.column, e.message)]
     positions = Positions(source.text, [(d.line, d.column) for d in source.documents])
     out: list[Diagnostic] = []
     for document in source.documents:
@@ -131,7 +133,7 @@ def _lint(source: _Source, catalog: Catalog) -> list[Diagnostic]:
                             f"key '{key}' appears twice in one mapping; the last value is used"))
         if document.data is None:
             continue  # an empty document (a stray '---')
-        for finding in _check(document, catalog, source.path):
+        for finding in _check(document, catalog):
             line, column = positions.locate(document.index, finding.where, finding.at_key)
             out.append(diag(finding.code, source.path, line, column, finding.message))
     return sorted(out, key=lambda d: (d.line, d.column, d.code, d.message))

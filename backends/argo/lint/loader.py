@@ -137,11 +137,15 @@ def _load_yaml(text: str) -> Iterator[Document]:
             line, column = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
             data = loader.construct_document(node) if node is not None else None
             duplicates, loader.duplicates = loader.duplicates, []
-            yield Document(index, line, column, plain(data), duplicates)
+            try:
+                copied = plain(data)
+            except LoadError as exc:  # shown at the document it concerns
+                raise LoadError(exc.message, line, column) from None
+            yield Document(index, line, column, copied, duplicates)
             index += 1
     except yaml.YAMLError as exc:
         line, column = _mark(exc)
-        raise LoadError(_describe(exc), line, column) from None
+        raise LoadError(f"invalid YAML: {_describe(exc)}", line, column) from None
     except RecursionError:
         raise LoadError(f"the document nests deeper than {MAX_DEPTH} levels") from None
     finally:
@@ -165,7 +169,11 @@ def _load_json(text: str) -> Iterator[Document]:
         raise LoadError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
         raise LoadError(f"the document nests deeper than {MAX_DEPTH} levels") from None
-    yield Document(0, 1, 1, plain(data), duplicates)
+    try:
+        copied = plain(data)
+    except LoadError as exc:
+        raise LoadError(exc.message, 1, 1) from None
+    yield Document(0, 1, 1, copied, duplicates)
 
 
 def load(text: str, path: str = "") -> list[Document]:

@@ -10,8 +10,10 @@ Per DAG: a task is decided once every task its ``depends`` names is fulfilled: `
 then ``withItems``/``withParam``/``withSequence`` expansion (an empty list → one Skipped node); then ``when`` per
 item (false → Skipped); then it runs. The DAG's phase is Argo's ``assessDAGPhase``: a breadth-first walk of the task
 graph from the roots in which Skipped/Omitted nodes inherit the branch phase, over the target tasks (``dag.target``
-or the leaves), with ``continueOn`` targets forgiven. ``failFast`` (default true): once that assessment of the
-fulfilled nodes is Failed/Error, no new task starts; running ones finish. Steps: groups run in order, the steps of a
+or the leaves), with ``continueOn`` targets forgiven. ``dag.failFast`` (default true) is applied as v4.1.2's code
+applies it: the assessment is Running while any node runs and comes after every ready task was started, so it
+changes no outcome; the template-level ``failFast: true`` (``checkParallelism``) starts no new child after a failed
+one. Steps: groups run in order, the steps of a
 group in parallel; a failed or errored step whose ``continueOn`` does not cover it fails the template.
 """
 
@@ -129,6 +131,10 @@ def _truthy(value: Any, default: bool) -> bool:
 def _continues(task: dict[str, Any], phase: str) -> bool:
     policy = task.get("continueOn") or {}
     return bool((phase == "Failed" and policy.get("failed")) or (phase == "Error" and policy.get("error")))
+
+
+def _failed_child(node: Node) -> bool:
+    return node.phase in FAILED or any(c is not None and c.phase in FAILED for c in node.children)
 
 
 def _safe_name(key: str) -> str:
@@ -695,6 +701,7 @@ class Runner:
                 stack.extend(dep_names[current])
         order = [n for n in tasks if n in relevant]
         fail_fast = _truthy(dag.get("failFast"), True)
+        template_fail_fast = _truthy(body.get("failFast"), False)
         width = int(body.get("parallelism") or 0) or DEFAULT_WIDTH
         prefix = f"{node.key}." if node.key else ""
 
@@ -749,12 +756,12 @@ class Runner:
                         if jobs:
                             waiting[name] = len(jobs)
                             queue.extend((name, i, k, fn) for i, k, fn in jobs)
+                # The template-level failFast (default false; checkParallelism): after a failed child, no new child.
+                if template_fail_fast and not stopped and queue and any(_failed_child(n) for n in decided.values()):
+                    stopped = "failFast"
                 while queue and len(running) < width and not stopped:
                     name, index, key, fn = queue.popleft()
                     running[self._spawn(fn)] = (name, index, key)
-                if fail_fast and not stopped and done:
-                    if self._assess(tasks, dep_names, decided, targets, True) in FAILED:
-                        stopped = "failFast"
                 if stopped and queue:
                     for name, index, _key, _fn in queue:
                         waiting[name] -= 1

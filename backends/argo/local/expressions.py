@@ -546,11 +546,13 @@ def jsonpath(document: Any, path: str) -> Any:
             else:
                 wildcard = True
                 nxt.extend(v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else [])
+        if not nxt and not wildcard:
+            # Argo's jsonpath (evilmonkeyinc/jsonpath) fails on a missing key or index, and the failure is an
+            # error of the whole expression: a ``?? fallback`` around it does not catch it.
+            raise ExpressionError(f"jsonpath {path!r}: {m.group(0)!r} not found in {_show(data)[:80]}")
         values = nxt
     if wildcard:
         return values
-    if not values:
-        raise ExpressionError(f"jsonpath {path!r}: nothing found")
     return values[0]
 
 
@@ -576,7 +578,10 @@ def _strftime_of(layout: str) -> str:
 
 
 def _to_date(layout: str, text: Any) -> datetime.datetime:
-    value = str(text).strip()
+    if not isinstance(text, str):
+        # As in Argo: a variable that has children (workflow.creationTimestamp has .Y, .m…) is a map in expressions.
+        raise ExpressionError(f"toDate: expected a string, got a {type(text).__name__} ({_show(text)[:60]}…)")
+    value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     try:

@@ -21,8 +21,9 @@ from frontends.airflow.translate import (
     mapping,
     output_ref,
     templated,
+    variable_ref,
 )
-from frontends.airflow.values import FuncDef, Unknown, XComArg
+from frontends.airflow.values import AirflowVariable, FuncDef, Unknown, XComArg
 from migrator.ir import ItemRef, Parameter, PyArg, PythonCall, Text, plain
 
 
@@ -92,10 +93,29 @@ def translate_callable(func: FuncDef, args: list[tuple[str | None, Any]], task: 
                        gate_descendants=variant.gate_descendants)
 
 
+def translate_callback(func: FuncDef, task_id: str, ctx: TranslateContext) -> PythonCall:
+    """A DAG callback: called with the (rebuilt) context as its one argument, as Airflow calls it."""
+    source = ctx.extract_python(func)
+    if source.problem:
+        raise Untranslatable("AM113", f"the callback {source.problem}")
+    shim = context_shim.build(ctx.dag_id, task_id, ctx.params, [], True, True)
+    ctx.parameters.append(Parameter(context_shim.DAG_RUN_CONF_PARAM, "{}", "JSON object: Airflow's dag_run.conf"))
+    preamble = f"{source.preamble}\n\n{shim.code}" if source.preamble else shim.code
+    return PythonCall(function=func.name, source=source.source, preamble=preamble,
+                      args=(PyArg(None, literal="_AIRFLOW_CONTEXT"),), env=tuple(shim.env))
+
+
 def _argument(name: str | None, value: Any, index: int, env: list[tuple[str, Text]], task: TaskDraft,
               ctx: TranslateContext) -> PyArg:
     if isinstance(value, XComArg):
         return PyArg(name, ref=output_ref(value, ctx))
+    if isinstance(value, AirflowVariable):
+        ref = variable_ref(value, ctx)
+        if value.json:
+            return PyArg(name, ref=ref)  # arrives as JSON and is decoded
+        var = f"AM_TEXT_{index}"
+        env.append((var, (ref,)))
+        return PyArg(name, literal=f"_am_os.environ[{var!r}]")
     if isinstance(value, str):
         text = templated(value, task, ctx, f"argument {name or index}")
         literal = plain(text)
