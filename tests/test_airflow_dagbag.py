@@ -232,12 +232,12 @@ def compare_folder(name: str, folder: Path, oracle: dict, oracle_lacks: dict[str
     comparison = Comparison(name, oracle)
     spans: dict[str, dict[str, tuple[int, int]]] = {}
     for path in sorted(folder.glob("*.py")):
-        result = parse(str(path), path.read_bytes())
-        found = [*result.diagnostics, *(d for w in result.workflows for d in w.diagnostics)]
+        parsed = parse(str(path), path.read_bytes())
+        found = [*parsed.diagnostics, *(d for w in parsed.workflows for d in w.diagnostics)]
         comparison.diagnostics[path.name] = sorted(set(found))
-        for workflow in result.workflows:
+        for workflow in parsed.workflows:
             comparison.ours.setdefault((path.name, workflow.id), workflow)
-        spans[path.name] = _spans(result.workflows)
+        spans[path.name] = _spans(parsed.workflows)
     whole = (0, sys.maxsize)
     file_dags: dict[str, set[str]] = {}
     for dag_id, dag in oracle["dags"].items():
@@ -247,24 +247,25 @@ def compare_folder(name: str, folder: Path, oracle: dict, oracle_lacks: dict[str
     for dag_id, dag in sorted(oracle["dags"].items()):
         file = dag["file"]
         result = DagResult(dag_id, file)
-        workflow = comparison.ours.get((file, dag_id))
-        if workflow is None:
+        mine = comparison.ours.get((file, dag_id))
+        if mine is None:
             elsewhere = sorted(f for f, i in comparison.ours if i == dag_id)
             where = f" (argo-migrate found it in {', '.join(elsewhere)})" if elsewhere else ""
             result.differences.append(Difference("dag", f"missing DAG ({len(dag['tasks'])} tasks){where}"))
             span = whole
         else:
-            result.differences = _compare_dag(dag, workflow)
+            result.differences = _compare_dag(dag, mine)
             span = spans[file].get(dag_id, whole)
         for diff in result.differences:
             diff.explained_by = _explain(diff, dag_id, file_dags[file], span, comparison.diagnostics.get(file, []))
         comparison.results.append(result)
-    for (file, dag_id), workflow in sorted(comparison.ours.items()):
+    for file, dag_id in sorted(comparison.ours):
         if dag_id in oracle["dags"] and oracle["dags"][dag_id]["file"] == file:
             continue
         result = DagResult(dag_id, file, extra=True)
         error = oracle["import_errors"].get(file)
-        text = f"extra DAG ({workflow.graph.number_of_nodes()} tasks): DagBag has no DAG {dag_id!r} in this file"
+        size = comparison.ours[file, dag_id].graph.number_of_nodes()
+        text = f"extra DAG ({size} tasks): DagBag has no DAG {dag_id!r} in this file"
         diff = Difference("dag", text)
         if error:  # Airflow could not import the file: nothing to compare with, and the import error says why
             diff.text += f" (DagBag import error: {error.strip().splitlines()[-1]})"

@@ -2,7 +2,7 @@
 
 A workflow is runnable here when every image it uses is a plain base image whose tools the host has (bash, busybox,
 alpine, python: ``python`` maps to the host interpreter, ``true``/``sh``/``bash`` exist) and no template needs a
-cluster (``resource``, ``http``). Those must succeed with no Failed or Error node. Sensors are left out: they wait
+cluster (``resource``, ``http``, a Secret's credentials). Those must succeed with no Failed or Error node. Sensors are left out: they wait
 for the world (a weekday, a file), so their outcome depends on when the test runs. Every other workflow still runs
 (with a short deadline) and must end with a report whose failures have a stated reason, never an internal error.
 """
@@ -21,12 +21,10 @@ from backends.argo.local.model import load, template_type
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "airflow" / "expected"
 HOST_IMAGES = ("bash", "busybox", "alpine", "python")
 WAITS_FOR_THE_WORLD = {"sensing"}  # corpus/airflow/sensors.py: a weekday sensor, a file sensor…
-# Workflows that Argo itself would not run to success as emitted today: name → (node, words of its error).
-# context-and-jinja's export task: (1) in expressions `workflow.creationTimestamp` is a map, not a string, because
-# workflow.creationTimestamp.Y etc. exist (util/expand removes the less specific key), so sprig.toDate(…) fails;
-# (2) `jsonpath(conf, '$.requested_by') ?? 'scheduler'` fails when the key is absent (Argo's jsonpath errors on a
-# missing key; ?? only replaces nil). When the frontend fixes these expressions, this entry must go.
-KNOWN_ARGO_ERRORS = {"context-and-jinja": ("export", "toDate: expected a string, got a dict")}
+# Workflows that Argo itself would not run to success as emitted: name → (node, words of its error). Empty now;
+# the runner found two such errors in context-and-jinja's expressions (a map where a string was meant, and a
+# jsonpath that fails on a missing key), since fixed in the frontend.
+KNOWN_ARGO_ERRORS: dict[str, tuple[str, str]] = {}
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -48,6 +46,11 @@ def _runnable(path: Path) -> bool:
         if body is not None:
             image = str(body.get("image", "")).rsplit("/", 1)[-1].split(":")[0]
             if image not in HOST_IMAGES or not body.get("command"):
+                return False
+            secrets = [e for e in body.get("env") or [] if isinstance(e.get("valueFrom"), dict)
+                       and isinstance(e["valueFrom"].get("secretKeyRef"), dict)
+                       and not e["valueFrom"]["secretKeyRef"].get("optional", False)]
+            if secrets:  # credentials of an outside service (an Airflow API, a database): a cluster's job
                 return False
     return True
 

@@ -1,4 +1,4 @@
-# constructs: http-operator, simple-http-operator, http-sensor, ssh-operator, spark-submit, spark-kubernetes
+# constructs: http-operator, simple-http-operator, http-sensor, ssh-operator, spark-submit, spark-kubernetes, email-operator
 """Work elsewhere: HTTP calls, a command over ssh on a cluster login node, Spark applications."""
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
@@ -25,3 +25,9 @@ with DAG(dag_id="remote_work", schedule=None):
         "sparkVersion": "3.5.1", "driver": {"cores": 1, "memory": "512m"},
         "executor": {"instances": 2, "cores": 1, "memory": "512m"}}})
     healthy >> start >> legacy >> hpc >> spark >> pi
+
+from airflow.providers.smtp.operators.smtp import EmailOperator  # noqa: E402
+
+with DAG(dag_id="notify_by_mail", schedule=None):
+    EmailOperator(task_id="mail_team", to=["data@example.com", "ops@example.com"],
+                  subject="Report for {{ ds }}", html_content="<p>The report of {{ ds }} is ready.</p>")

@@ -40,7 +40,7 @@ _RULE_ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_o
 _AIRFLOW_DEFAULT_RETRY_DELAY = 300
 _DAG_ARGS_HANDLED = frozenset({
     "dag_id", "schedule", "schedule_interval", "start_date", "catchup", "default_args", "params", "dagrun_timeout",
-    "max_active_runs", "fail_fast", "description", "doc_md", "tags", "end_date", "owner_links", "dag_display_name",
+    "max_active_runs", "fail_fast", "description", "doc_md", "tags", "owner_links", "dag_display_name",
     "is_paused_upon_creation", "render_template_as_native_obj", "timetable", "max_active_tasks", "concurrency",
     "on_success_callback", "on_failure_callback",
 })

@@ -701,6 +701,11 @@ class Interpreter:
                 if isinstance(key, str):
                     return AirflowVariable(key, kwargs.get("deserialize_json") is True)
                 return Unknown("an Airflow Variable", node)
+            if last == "is_venv_installed":
+                # Airflow 2's examples build their virtualenv tasks only where virtualenv is importable; the
+                # migrated tasks install their requirements themselves, so the answer that keeps them is right.
+                self.report("AM123", node, "is_venv_installed() is assumed true (virtualenv available)")
+                return True
             deco = decorator_name(func)
             if deco is not None:
                 return _DecoratorFactory(deco, kwargs)

@@ -15,6 +15,7 @@ from frontends.airflow.translators import (
     bash,
     branching,
     control,
+    email,
     http,
     human,
     kubernetes,
@@ -178,6 +179,10 @@ REGISTRY: list[OperatorRow] = [
                                             "extra_options", *_SENSOR},
         "Argo `http` template with a success condition, retried every `poke_interval` until `timeout`.",
         'HttpSensor(task_id="up", endpoint="health")'),
+    row(("EmailOperator",), email.email_operator, {"to", "subject", "html_content", "cc", "bcc", "files",
+                                                   "mime_subtype", "conn_id"},
+        "Container sending the mail over SMTP with curl; server and credentials from the Secret `airflow-smtp`.",
+        'EmailOperator(task_id="mail", to="team@example.com", subject="Done", html_content="ok")'),
     row(("SSHOperator",), remote.ssh_operator, {"ssh_conn_id", "command", "remote_host", "environment",
                                                 "cmd_timeout", "get_pty"},
         "The ssh wrapper: `ssh user@host <command>` from a pod, key and host from the Secret "

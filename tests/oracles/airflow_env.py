@@ -68,7 +68,7 @@ AIRFLOW3 = OracleEnv(
 )
 
 # Airflow 2.10.5 is installed without Airflow's constraints file: pip resolves it to today's releases of its
-# dependencies, which works (about 75 s) but loses DAGs of the corpus; hence these pins:
+# dependencies, which installs and imports, but loses DAGs of the corpus; hence these pins:
 # - universal-pathlib 0.3 changed how protocols are registered, and Airflow 2.10's ObjectStoragePath then fails
 #   on "s3://" at import time (tutorial_objectstorage.py becomes an import error): 0.2.6 is the last 0.2 release.
 # - five example files (the branch examples, tutorial_taskflow_api_virtualenv, the virtualenv tasks of the Python

@@ -204,6 +204,7 @@ class Runner:
         for letter in "aAbBcdHIjmMpSUwWxXyYzZ":  # workflow.creationTimestamp.<strftime letter>, as Argo offers
             self.wf_values[f"workflow.creationTimestamp.{letter}"] = stamp.strftime(f"%{letter}")
         self.wf_values["workflow.creationTimestamp.s"] = str(int(now))
+        self.wf_values["workflow.scheduledTime"] = _iso(now)  # a CronWorkflow's run: scheduled now
         for k, v in manifest.parameters.items():
             self.wf_values[f"workflow.parameters.{k}"] = v
         for k, v in manifest.labels.items():
@@ -225,7 +226,14 @@ class Runner:
             except ManifestError:
                 pass
         args = Arguments(dict(self.m.parameters), {})
-        root = self.execute("", self.m.entrypoint, args, main)
+        root_artifacts = ((self.m.spec.get("arguments") or {}).get("artifacts")) or []
+        try:
+            for artifact in root_artifacts:
+                args.artifacts[str(artifact.get("name"))] = self._artifact_source(artifact, self._scope())
+        except (LocalError, MissingVariable) as exc:
+            root = self._final("", self.m.entrypoint, "Error", str(exc), "Pod")
+        else:
+            root = self.execute("", self.m.entrypoint, args, main)
         phase = WORKFLOW_PHASE.get(root.phase, "Failed")
         message = root.message
         exit_hook = self.m.spec.get("onExit") or ((self.m.spec.get("hooks") or {}).get("exit") or {}).get("template")

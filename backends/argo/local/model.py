@@ -180,6 +180,9 @@ def dag_depends(task: dict[str, Any]) -> Depends | None:
 
 def check(manifest: Manifest) -> None:
     where = manifest.path
+    if manifest.spec.get("workflowTemplateRef"):
+        raise ManifestError(f"{where}: spec.workflowTemplateRef is not supported by the local runner; run the "
+                            "referenced WorkflowTemplate's file with -p for its arguments")
     if not manifest.entrypoint:
         raise ManifestError(f"{where}: spec.entrypoint is missing")
 
