@@ -7,6 +7,7 @@ documents its runtime contract (what the cluster must provide) so that the repor
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,50 +55,38 @@ class WrapperRow:
     requires: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _airflow_task(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
-    from backends.wrappers.airflow_task import build
+def _lazy(module: str) -> Callable[[Wrapped, WrapperOptions], WrapperSpec]:
+    """The ``build`` function of a wrapper module, imported on first use (a row costs nothing until used)."""
 
-    return build(action, options)
+    def build(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
+        spec: WrapperSpec = importlib.import_module(module).build(action, options)
+        return spec
+
+    return build
 
 
-CATALOGUE: dict[str, WrapperRow] = {
-    "airflow-task": WrapperRow(
+CATALOGUE: dict[str, WrapperRow] = {row.engine: row for row in (
+    WrapperRow(
         engine="airflow-task",
-        build=_airflow_task,
+        build=_lazy("backends.wrappers.airflow_task"),
         doc="Run one Airflow task with `airflow tasks test` in a pod, the DAG file mounted from a ConfigMap.",
         requires=("a ConfigMap holding the DAG files (default name argo-migrate-dags)",),
     ),
-}
-
-
-def _ssh(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
-    from backends.wrappers.ssh import build
-
-    return build(action, options)
-
-
-CATALOGUE["ssh"] = WrapperRow(
-    engine="ssh",
-    build=_ssh,
-    doc="Run a command on a remote host over ssh (a login node, a SLURM head node); the host, user and private "
-        "key come from a Secret mounted into the pod.",
-    requires=("a Secret with keys host, login and private_key (name given by the source construct)",),
-)
-
-
-def _airflow_dag(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
-    from backends.wrappers.airflow_dag import build
-
-    return build(action, options)
-
-
-CATALOGUE["airflow-dag"] = WrapperRow(
-    engine="airflow-dag",
-    build=_airflow_dag,
-    doc="Trigger the whole DAG on an existing Airflow over its REST API (v2 for Airflow 3, v1 for Airflow 2), "
-        "mirror the run's state into the step, stop the Airflow run when the workflow is stopped.",
-    requires=("a Secret airflow-api with keys url and token, or username and password",),
-)
+    WrapperRow(
+        engine="airflow-dag",
+        build=_lazy("backends.wrappers.airflow_dag"),
+        doc="Trigger the whole DAG on an existing Airflow over its REST API (v2 for Airflow 3, v1 for Airflow 2), "
+            "mirror the run's state into the step, stop the Airflow run when the workflow is stopped.",
+        requires=("a Secret airflow-api with keys url and token, or username and password",),
+    ),
+    WrapperRow(
+        engine="ssh",
+        build=_lazy("backends.wrappers.ssh"),
+        doc="Run a command on a remote host over ssh (a login node, a SLURM head node); the host, user and "
+            "private key come from a Secret mounted into the pod.",
+        requires=("a Secret with keys host, login and private_key (name given by the source construct)",),
+    ),
+)}
 
 
 def wrapper_spec(action: Wrapped, options: WrapperOptions) -> WrapperSpec:

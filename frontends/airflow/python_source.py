@@ -155,13 +155,14 @@ def _free_names(node: cst.FunctionDef) -> set[str]:
     return names.used - names.bound - {node.name.value}
 
 
-def _plain_literal(value: object) -> bool:
+def plain_literal(value: object) -> bool:
+    """A value that ``repr`` turns into Python source that rebuilds it."""
     if isinstance(value, str | int | float | bool | type(None)):
         return True
     if isinstance(value, list | tuple):
-        return all(_plain_literal(v) for v in value)
+        return all(plain_literal(v) for v in value)
     if isinstance(value, dict):
-        return all(_plain_literal(k) and _plain_literal(v) for k, v in value.items())
+        return all(plain_literal(k) and plain_literal(v) for k, v in value.items())
     return False
 
 
@@ -200,7 +201,7 @@ def extract(func: FuncDef, info: Interpretation, module_scope: Scope) -> PythonS
             if isinstance(value, FuncDef) and value.decorator is None:
                 visit(value.node.with_changes(decorators=[]))
                 helpers.append(_code(module, value.node))
-            elif name in module_scope.names and _plain_literal(value):
+            elif name in module_scope.names and plain_literal(value):
                 constants.append(f"{name} = {value!r}")
 
     bare = func.node.with_changes(decorators=[])

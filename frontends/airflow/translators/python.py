@@ -14,6 +14,7 @@ from typing import Any
 
 from frontends.airflow import context_shim
 from frontends.airflow.model import TaskDraft
+from frontends.airflow.python_source import plain_literal
 from frontends.airflow.translate import (
     TranslateContext,
     Translation,
@@ -124,7 +125,7 @@ def _argument(name: str | None, value: Any, index: int, env: list[tuple[str, Tex
         var = f"AM_TEXT_{index}"
         env.append((var, text))
         return PyArg(name, literal=f"_am_os.environ[{var!r}]")
-    if _literal(value):
+    if plain_literal(value):
         return PyArg(name, literal=repr(value))
     why = value.why if isinstance(value, Unknown) else type(value).__name__
     raise Untranslatable("AM103", f"argument {name or index} of the callable is only known at run time ({why})")
@@ -166,16 +167,6 @@ def _context(source: Any, func: FuncDef, passed: set[str], task: TaskDraft,
 def _declared(func: FuncDef) -> set[str]:
     params = func.node.params
     return {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-
-
-def _literal(value: Any) -> bool:
-    if isinstance(value, str | int | float | bool | type(None)):
-        return True
-    if isinstance(value, list | tuple):
-        return all(_literal(v) for v in value)
-    if isinstance(value, dict):
-        return all(_literal(k) and _literal(v) for k, v in value.items())
-    return False
 
 
 # --- the rows ----------------------------------------------------------------------------------------------------
