@@ -291,3 +291,28 @@ def test_auto_strategy_integrates_a_dag_whose_tasks_are_only_known_at_run_time()
     assert workflow.incomplete
     (task,) = apply_strategy("auto")(workflow).tasks()
     assert task.action.engine == "airflow-dag"  # type: ignore[union-attr]
+
+
+def test_mapped_task_group_fans_out_each_task_and_chains_instances() -> None:
+    workflow, _ = one("""
+        from airflow.sdk import task_group
+        with DAG("d"):
+            @task_group
+            def op(num):
+                @task
+                def add_1(num):
+                    return num + 1
+
+                @task
+                def mul_2(num):
+                    return num * 2
+
+                return mul_2(add_1(num))
+
+            op.expand(num=[1, 2, 3])
+        """)
+    add, mul = workflow.task("op.add_1"), workflow.task("op.mul_2")
+    assert add.loop is not None and add.loop.items == ("1", "2", "3")
+    assert add.action.args[0].ref == ItemRef()  # type: ignore[union-attr]
+    assert mul.loop is not None and mul.loop.over == OutputRef("op.add_1")
+    assert mul.action.args[0].ref == ItemRef()  # type: ignore[union-attr]

@@ -76,6 +76,7 @@ class Builder:
             params={p.name: self.param_json.get(p.name, False) for p in params}, outputs={},
             extract_python=lambda func: extract(func, self.info, self.module_scope),
             consumed_keys=_consumed_keys(draft),
+            mapped_group_of={t.task_id: t.mapped_group for t in draft.tasks.values() if t.mapped_group},
         )
         workflow = Workflow(id=draft.dag_id, origin=origin, fail_fast=draft.kwargs.get("fail_fast") is True)
         workflow.description = _str_or_none(draft.kwargs.get("description"))

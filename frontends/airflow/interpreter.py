@@ -27,6 +27,7 @@ from frontends.airflow.values import (
     DateTime,
     Duration,
     FuncDef,
+    GroupItem,
     GroupRef,
     LabelValue,
     LocalClass,
@@ -79,6 +80,7 @@ class Scope:
 class _Context:
     dag: int | None = None
     groups: list[tuple[str, bool, dict[str, Any]]] = field(default_factory=list)  # (group id, prefix, default_args)
+    mapped_group: tuple[str, dict[str, Any]] | None = None  # (group id, its .expand arguments)
 
 
 @dataclass
@@ -794,7 +796,7 @@ class Interpreter:
         if deco == "dag":
             return self.make_dag_from_function(func, kwargs, node)
         if deco == "task_group":
-            return self.make_group_from_function(func, args, kwargs, node)
+            return self.make_group_from_function(func, args, kwargs, node, expanded)
         if deco is not None:
             return self.make_taskflow(func, args, kwargs, node, expanded)
         return self.inline(func, args, kwargs, node)
@@ -918,20 +920,24 @@ class Interpreter:
         return GroupRef(dag_index, full)
 
     def make_group_from_function(self, func: FuncDef, args: list[Value], kwargs: dict[str, Value],
-                                 node: cst.CSTNode) -> Value:
+                                 node: cst.CSTNode, expanded: dict[str, Value] | None = None) -> Value:
         group_kwargs = dict(func.decorator_kwargs)
         group_kwargs.setdefault("group_id", func.name)
         group = self.make_group([], group_kwargs, node, suffix_on_collision=True)
         if not isinstance(group, GroupRef):
             return group
-        saved = (self.ctx.dag, list(self.ctx.groups))
+        saved = (self.ctx.dag, list(self.ctx.groups), self.ctx.mapped_group)
         prefix = bool(self._group_prefix.get((group.dag, group.group_id), True))
         self.ctx.dag = group.dag
         self.ctx.groups.append((group.group_id, prefix, self._group_defaults.get((group.dag, group.group_id), {})))
+        if expanded is not None:
+            # A mapped group: every task inside runs once per item; the function's parameters are the item's values.
+            kwargs = {**kwargs, **{k: GroupItem(k) for k in expanded if not k.startswith("__")}}
+            self.ctx.mapped_group = (group.group_id, expanded)
         try:
             result = self.inline(func, args, kwargs, node)
         finally:
-            self.ctx.dag, self.ctx.groups = saved
+            self.ctx.dag, self.ctx.groups, self.ctx.mapped_group = saved
         # Airflow returns the group itself, so ``tg() >> x`` links the group's leaves.
         return group if result is None or not is_task_like(result) else group
 
@@ -995,11 +1001,14 @@ class Interpreter:
             self.report("AM103", node, f"the sub-DAG of {full_id!r} is built by code argo-migrate does not run; the "
                         f"DAG {draft.dag_id}.{task_id} is not migrated")
         task = TaskDraft(full_id, construct, qualname, line, col, merged, function, call_args or [], expanded, splat)
+        if self.ctx.mapped_group is not None:
+            task.mapped_group, task.group_expanded = self.ctx.mapped_group
         draft.tasks[full_id] = task
         for group_id, _, _ in self.ctx.groups:
             draft.groups.setdefault(group_id, []).append(full_id)
         # Operator arguments that are task outputs are dependencies in Airflow too.
-        for producer in _xcom_producers([kwargs, [v for _, v in (call_args or [])], expanded or {}]):
+        group_args = self.ctx.mapped_group[1] if self.ctx.mapped_group else {}
+        for producer in _xcom_producers([kwargs, [v for _, v in (call_args or [])], expanded or {}, group_args]):
             if producer.dag == dag_index and producer.task_id in draft.tasks:
                 draft.add_edge(producer.task_id, full_id, data=True)
         return TaskRef(dag_index, full_id)

@@ -20,10 +20,13 @@ class TaskDraft:
     call_args: list[tuple[str | None, Any]] = field(default_factory=list)  # TaskFlow call arguments
     expanded: dict[str, Any] | None = None  # .expand(...) arguments of a mapped task
     splat: bool = False
+    # The .expand(...) arguments of the mapped @task_group this task belongs to, and that group's id.
+    group_expanded: dict[str, Any] | None = None
+    mapped_group: str | None = None
 
     @property
     def mapped(self) -> bool:
-        return self.expanded is not None
+        return self.expanded is not None or self.group_expanded is not None
 
     def arg(self, name: str, default: Any = None) -> Any:
         return self.kwargs.get(name, default)

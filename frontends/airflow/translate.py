@@ -12,7 +12,7 @@ from typing import Any
 from frontends.airflow import jinja
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.python_source import PythonSource
-from frontends.airflow.values import AirflowVariable, FuncDef, Unknown, XComArg
+from frontends.airflow.values import AirflowVariable, FuncDef, GroupItem, Unknown, XComArg
 from migrator.ir import (
     Action,
     ItemRef,
@@ -60,6 +60,7 @@ class TranslateContext:
     ancestors: set[str] = field(default_factory=set)  # of the task being translated
     downstream: list[str] = field(default_factory=list)  # direct downstream task ids of the task
     consumed_keys: dict[str, set[str]] = field(default_factory=dict)  # producer → XCom keys read downstream
+    mapped_group_of: dict[str, str] = field(default_factory=dict)  # task id → the mapped @task_group it is in
     parameters: list[Parameter] = field(default_factory=list)  # workflow parameters the translations need
     reads_date: bool = False
     secrets: list[tuple[str, str, str]] = field(default_factory=list)  # (task id, variable, secret key) made
@@ -132,6 +133,9 @@ class Mapping:
 
     loop: Loop
     refs: dict[str, Ref]  # expanded argument name → its per-instance reference
+    # The task's own .expand() (its arguments); False for a task of a mapped @task_group, whose arguments refer to
+    # the group's items (GroupItem values) instead.
+    own: bool = True
 
 
 MAX_ITEMS = 10_000
@@ -139,9 +143,22 @@ MAX_ITEMS = 10_000
 
 def mapping(task: TaskDraft, ctx: TranslateContext) -> Mapping | None:
     """``.expand(x=[...])`` → withItems; ``.expand(x=upstream_output)`` → withParam; None when not mapped."""
-    if task.expanded is None:
-        return None
-    expanded = dict(task.expanded)
+    if task.expanded is not None:
+        return _mapping(dict(task.expanded), ctx)
+    if task.group_expanded is not None:
+        found = _mapping(dict(task.group_expanded), ctx)
+        found.own = False
+        return found
+    return None
+
+
+def group_item_ref(value: GroupItem, found: Mapping | None) -> Ref:
+    if found is None or found.own or value.key not in found.refs:
+        raise Untranslatable("AM115", f"the mapped task group's {value.key!r} cannot be passed here")
+    return found.refs[value.key]
+
+
+def _mapping(expanded: dict[str, Any], ctx: TranslateContext) -> Mapping:
     if "__expand_kwargs__" in expanded:
         rows = expanded["__expand_kwargs__"]
         if isinstance(rows, XComArg):

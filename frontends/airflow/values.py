@@ -43,6 +43,13 @@ class DateTime:
 
 
 @dataclass(frozen=True)
+class GroupItem:
+    """Inside a mapped ``@task_group`` (``group.expand(key=...)``): the current value of ``key``."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class AirflowVariable:
     """``Variable.get(key)``: a value of Airflow's variable store, read when the task runs (a ConfigMap in Argo)."""
 

@@ -13,7 +13,7 @@ goes to stderr), shaped so (indented here)::
      "import_errors": {file: message},
      "dags": {dag_id: {"file": basename,
                        "tasks": {task_id: {"upstream": [sorted task ids], "trigger_rule": str,
-                                           "retries": int, "mapped": bool}}}}}
+                                           "retries": int, "mapped": bool, "in_mapped_group": bool}}}}}
 
 File names are base names: the folder is flat.
 """
@@ -31,6 +31,17 @@ import sys
 def _mapped(task: object) -> bool:
     # MappedOperator is the class of .partial(...).expand(...) tasks on every Airflow version, wherever it lives.
     return any(cls.__name__ == "MappedOperator" for cls in type(task).__mro__)
+
+
+def _in_mapped_group(task: object) -> bool:
+    # A task of a mapped task group (@task_group(...).expand(...)) is a plain operator, but it too runs once per
+    # item of the group's expansion.
+    group = getattr(task, "task_group", None)
+    while group is not None:
+        if any(cls.__name__ == "MappedTaskGroup" for cls in type(group).__mro__):
+            return True
+        group = getattr(group, "parent_group", None)
+    return False
 
 
 def _rule(value: object) -> str:
@@ -66,6 +77,7 @@ def main(folder: str) -> dict[str, object]:
                 "trigger_rule": _rule(task.trigger_rule),
                 "retries": int(task.retries or 0),
                 "mapped": _mapped(task),
+                "in_mapped_group": _in_mapped_group(task),
             }
         dags[dag_id] = {"file": os.path.basename(dag.fileloc or ""), "tasks": dict(sorted(tasks.items()))}
     errors = {os.path.basename(path): str(message) for path, message in sorted(bag.import_errors.items())}

@@ -34,8 +34,8 @@ def _env(task: TaskDraft, ctx: TranslateContext) -> tuple[tuple[str, Text], ...]
 
 def bash_operator(task: TaskDraft, ctx: TranslateContext) -> Translation:
     mapped = mapping(task, ctx)
-    if mapped is not None:
-        if set(mapped.refs) - {"bash_command", "env"} or "env" in mapped.refs:
+    if mapped is not None and mapped.own:
+        if set(mapped.refs) != {"bash_command"}:
             raise Untranslatable("AM115", "mapping over BashOperator arguments other than bash_command")
         command: Text = (mapped.refs["bash_command"],)
     else:
