@@ -31,6 +31,9 @@ _ROWS = [
     Code("AM005", _W, "name sanitised",
          "A source id was not a valid Argo/DNS-1123 name (or would leave the output folder) and was rewritten."),
     Code("AM006", _W, "no input files", "A folder named on the command line holds no file of the source language."),
+    Code("AM007", _W, "empty workflow",
+         "The source defines a workflow without any task (or none could be seen); Argo needs at least one, so "
+         "nothing is written for it."),
     Code("AM100", _E, "syntax error", "The DAG file is not valid Python; it is not migrated."),
     Code("AM101", _W, "no DAG found",
          "The file defines no DAG that can be found without executing it (nothing to migrate)."),

@@ -135,7 +135,10 @@ class _Batch:
             if problems:
                 return [*wf.diagnostics, *problems]  # an inconsistent IR would make a wrong manifest: write none
             if wf.graph.number_of_nodes() == 0:
-                return list(wf.diagnostics)  # a pass refused the workflow (it said why) or it has no task at all
+                if any(d.severity is Severity.ERROR for d in wf.diagnostics):
+                    return list(wf.diagnostics)  # a pass refused the workflow and said why
+                return [*wf.diagnostics, diag("AM007", path, line, column,
+                                              f"workflow {wf.id!r} has no task; nothing is written for it")]
 
             stage = "naming"
             kind, _ = self.argo.choose_kind(wf, self.kind)  # emit reports a kind that does not fit (AM116)

@@ -250,3 +250,19 @@ def test_frontend_not_yet_available_exits_2(
     assert cli("cwl", str(tmp_path)) == 2
     assert "not available in this release yet" in capsys.readouterr().err
 
+
+
+def test_empty_dag_is_reported_not_silently_dropped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = src(tmp_path, "empty.py", "from airflow.sdk import DAG\nwith DAG('nothing'):\n    pass\n")
+    assert cli("airflow", empty, "-o", str(tmp_path / "out"), "--quiet") == 0
+    assert "warning AM007: workflow 'nothing' has no task" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*.yaml"))
+
+
+def test_dependency_on_unknown_names_is_diagnosed_and_the_dag_integrated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dag = src(tmp_path, "undef.py", "from airflow.sdk import DAG\nwith DAG('x'):\n    undefined_a >> undefined_b\n")
+    assert cli("airflow", dag, "-o", str(tmp_path / "out"), "--quiet") == 0
+    err = capsys.readouterr().err
+    assert "warning AM103: dependency between values only known at run time" in err
+    assert "AM501: workflow 'x' runs whole on its original engine" in err

@@ -562,6 +562,12 @@ class Interpreter:
                 return self.link(left, right, node)
             self.link(right, left, node)
             return right
+        if op in ("RightShift", "LeftShift") and (isinstance(left, Unknown) or isinstance(right, Unknown)):
+            # In a DAG file ``a >> b`` is a dependency; between values not known statically it is lost.
+            unknown = left if isinstance(left, Unknown) else right
+            self.report("AM103", node, f"dependency between values only known at run time ({unknown.why}); the "
+                        "dependency is missing")
+            return unknown
         if isinstance(left, Unknown):
             return left
         if isinstance(right, Unknown):
