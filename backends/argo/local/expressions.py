@@ -85,16 +85,7 @@ class Depends:
 
 
 def parse_depends(text: str) -> Depends:
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        m = _DEPENDS_TOKEN.match(text, pos)
-        if m is None:
-            raise ExpressionError(f"depends {text!r}: unexpected {text[pos:pos + 10]!r} at column {pos + 1}")
-        pos = m.end()
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            tokens.append((kind, m.group()))
+    tokens = _tokens(text, _DEPENDS_TOKEN, "depends")
     stream = _Stream(tokens, text, "depends")
 
     def primary() -> tuple[Any, ...]:
