@@ -94,6 +94,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                      help="do not wait for suspend durations and retry backoffs (recorded in the report)")
     run.add_argument("--handler", action="append", metavar="TYPE=COMMAND",
                      help="run resource or http templates with a local command (template JSON on stdin)")
+    run.add_argument("--allow-host-path", action="store_true",
+                     help="let hostPath volumes name host folders (refused by default: a step could write there)")
     run.add_argument("--quiet", action="store_true", help="print only the workflow's phase")
 
 

@@ -81,6 +81,9 @@ _ROWS = [
          "With --strategy migrate, a workflow with any task that has no native translation is not written."),
     Code("AM125", _W, "cannot integrate",
          "The integration strategy was asked for, but the source engine offers no way to run this workflow whole."),
+    Code("AM126", _E, "evaluation budget exceeded",
+         "Evaluating the file statically needs more steps than the evaluator allows (a huge loop, a recursion); "
+         "the file is not migrated rather than migrated in part."),
     Code("AM121", _W, "credential replaced by a Secret reference",
          "A value that looks like a credential was not copied into the manifest; it is read from a Kubernetes "
          "Secret that you must create."),

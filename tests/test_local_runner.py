@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from backends.argo.local.expressions import ExpressionError, evaluate_expr, evaluate_when, parse_depends
-from backends.argo.local.paths import PathMap
+from backends.argo.local.paths import PathError, PathMap
 from backends.argo.local.templating import MissingVariable, Scope, substitute
 from migrator.cli import main
 from tests.corpora import shared_dir
@@ -551,4 +551,8 @@ def test_path_mapping_rewrites_whole_paths_only() -> None:
     pm.add("/mnt/vol", "/run/volumes/workdir")
     assert pm.rewrite("echo x > /tmp/a; cat /mnt/vol/f /mnt/volume /var/tmp '/tmp'") == \
         "echo x > /run/fs/tmp/a; cat /run/volumes/workdir/f /mnt/volume /var/tmp '/run/fs/tmp'"
-    assert pm.host("/mnt/vol/x/y") == "/run/volumes/workdir/x/y" and pm.host("/etc/hosts") == "/etc/hosts"
+    assert pm.host("/mnt/vol/x/y") == "/run/volumes/workdir/x/y"
+    with pytest.raises(PathError):  # an unmapped path is refused, never the host's own (FINDINGS F2)
+        pm.host("/etc/hosts")
+    with pytest.raises(PathError):
+        pm.host("/tmp/../etc/hosts")

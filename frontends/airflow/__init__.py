@@ -64,7 +64,7 @@ def parse(path: str, source: bytes) -> FrontendResult:
     interpreter = Interpreter(path, module)
     info = interpreter.run()
     result.diagnostics.extend(info.diagnostics)
-    if not info.dags:
+    if not info.dags and not any(d.code == "AM126" for d in info.diagnostics):
         result.diagnostics.append(diag("AM101", path, 1, 1, "no DAG found in this file"))
         return result
     airflow3 = any(

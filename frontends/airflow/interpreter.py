@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
+import string
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +48,13 @@ from migrator.diagnostics import Diagnostic, diag
 DECORATOR_ROOTS = ("task", "dag", "task_group", "setup", "teardown", "asset")
 MAX_LOOP = 10_000
 MAX_DEPTH = 16
+# The evaluator's budget, so that a 200-byte file cannot exhaust the host (``range(10**9)``, ``"x" * 10**10``,
+# ``9**9**9**9``, nested loops): a container or string larger than MAX_ITEMS, an integer wider than MAX_INT_BITS,
+# a format width over MAX_WIDTH are "not statically known"; more than MAX_STEPS evaluations stop the file.
+MAX_ITEMS = 100_000
+MAX_INT_BITS = 4096
+MAX_WIDTH = 10_000
+MAX_STEPS = 2_000_000
 # Airflow 2 and 3 register these context managers and functions under many module paths; the last segment of an
 # airflow.* qualified name identifies them.
 _DAG_CLASSES = {"DAG"}
@@ -55,6 +64,10 @@ _GROUP_CLASSES = {"TaskGroup"}
 # Text that shows a statement may create DAGs, tasks or dependencies (used only to decide whether to warn).
 _BUILDS_MARKERS = ("task_id", ">>", "<<", "DAG(", "@dag", "@task", "Operator(", "Sensor(", "TaskGroup(", "chain(",
                    "set_downstream", "set_upstream", "@asset", "@task_group")
+
+
+class BudgetExceeded(Exception):
+    """The file needs more evaluation steps than MAX_STEPS: its evaluation stops (AM126)."""
 
 
 class _Return(Exception):  # noqa: N818 - control flow, not an error
@@ -125,6 +138,8 @@ class Interpreter:
         self.future_imports: list[str] = []
         self.ctx = _Context()
         self.depth = 0
+        self.steps = 0
+        self.statement: cst.CSTNode | None = None  # the module-level statement being run, for AM126's position
         self.module_scope = Scope({"__name__": "airflow_dag_module", "__file__": path})
 
     # --- diagnostics -------------------------------------------------------------------------------------------
@@ -140,13 +155,20 @@ class Interpreter:
     # --- entry -------------------------------------------------------------------------------------------------
 
     def run(self) -> Interpretation:
-        self.exec_block(self.module.body, self.module_scope, top=True)
+        try:
+            self.exec_block(self.module.body, self.module_scope, top=True)
+        except BudgetExceeded:
+            self.report("AM126", self.statement, f"evaluating this file takes more than {MAX_STEPS:,} steps (a very large "
+                        "loop or recursion); it is not migrated, as what it builds cannot all be seen")
+            self.dags = []
         return Interpretation(self.dags, self.diagnostics, self.imports, self.future_imports, self.module)
 
     # --- statements --------------------------------------------------------------------------------------------
 
     def exec_block(self, body: Iterable[cst.CSTNode], scope: Scope, top: bool = False) -> None:
         for stmt in body:
+            if top:
+                self.statement = stmt
             self.exec_stmt(stmt, scope, top)
 
     def exec_stmt(self, stmt: cst.CSTNode, scope: Scope, top: bool = False) -> None:
@@ -364,6 +386,9 @@ class Interpreter:
     def eval(self, node: cst.BaseExpression | None, scope: Scope) -> Value:  # noqa: C901 - a dispatch table
         if node is None:
             return None
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[node.value]
@@ -470,6 +495,8 @@ class Interpreter:
                 if isinstance(spec_value, Unknown):
                     return spec_value
                 spec = str(spec_value)
+                if _too_wide(spec):
+                    return Unknown("f-string format width over the evaluator's limit", node)
             try:
                 out.append(format(value, spec))
             except (TypeError, ValueError):
@@ -582,13 +609,15 @@ class Interpreter:
             return Duration(left.seconds * right)
         if not (_plain(left) and _plain(right)):
             return Unknown(f"{op} on non-constant values", node)
+        if not _affordable(op, left, right):
+            return Unknown(f"{op} whose result is over the evaluator's size limit", node)
         ops = {
             "Add": lambda a, b: a + b, "Subtract": lambda a, b: a - b, "Multiply": lambda a, b: a * b,
             "Divide": lambda a, b: a / b, "FloorDivide": lambda a, b: a // b, "Modulo": lambda a, b: a % b,
             "Power": lambda a, b: a**b, "BitOr": lambda a, b: a | b, "BitAnd": lambda a, b: a & b,
         }
         try:
-            return ops[op](left, right)
+            return _bounded(ops[op](left, right))
         except Exception:
             return Unknown(f"{op} operation", node)
 
@@ -758,15 +787,21 @@ class Interpreter:
             return self.make_task(label, qual, base, node, expanded=expanded)
         if isinstance(owner, str):
             if name == "format":
-                if any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
+                # Only plain values, and only fields that name an argument: ``{0.__init__.__globals__}`` would
+                # otherwise walk the evaluator's own objects and copy the host's environment into a manifest.
+                if not all(_plain(a) for a in [*args, *kwargs.values()]) or not _safe_format(owner):
                     return Unknown("format with dynamic values", node)
                 try:
-                    return owner.format(*args, **kwargs)
+                    return _bounded(owner.format(*args, **kwargs))
                 except Exception:
                     return Unknown("str.format", node)
             if name in _STR_METHODS and all(_plain(a) for a in args):
+                grows = max([len(owner) * len(a) for a in args if isinstance(a, str)] +
+                            [a for a in args if isinstance(a, int)] + [0])
+                if grows > MAX_ITEMS * 10:
+                    return Unknown(f"str.{name} over the evaluator's size limit", node)
                 try:
-                    return getattr(owner, name)(*args)
+                    return _bounded(getattr(owner, name)(*args))
                 except Exception:
                     return Unknown(f"str.{name}", node)
         if isinstance(owner, dict):
@@ -1097,8 +1132,66 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
-def _plain(value: Value) -> bool:
-    return isinstance(value, str | int | float | bool | type(None) | list | tuple | dict)
+def _plain(value: Value, depth: int = 0) -> bool:
+    """A value made only of str, numbers, booleans, None, lists, tuples and dicts, all the way down: the only
+    values that Python operations (format, %, +) may run on, so that no internal object is ever rendered."""
+    if isinstance(value, str | int | float | bool | type(None)):
+        return True
+    if depth > 50:
+        return False
+    if isinstance(value, list | tuple):
+        return all(_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+_FORMAT_FIELD = re.compile(r"(\d+|[A-Za-z_]\w*)?")
+_WIDE = re.compile(r"\d+")
+
+
+def _too_wide(spec: str) -> bool:
+    return any(int(m.group()) > MAX_WIDTH for m in _WIDE.finditer(spec) if len(m.group()) < 12) or bool(
+        re.search(r"\d{12,}", spec))
+
+
+def _safe_format(fmt: str) -> bool:
+    """Whether every replacement field of ``fmt`` names an argument (no attribute or index walk) and no width is
+    over MAX_WIDTH."""
+    try:
+        fields = list(string.Formatter().parse(fmt))
+    except ValueError:
+        return False
+    for _, field_name, spec, _ in fields:
+        if field_name is None:
+            continue
+        if not _FORMAT_FIELD.fullmatch(field_name) or (spec and (not _safe_format(spec) or _too_wide(spec))):
+            return False
+    return True
+
+
+def _affordable(op: str, left: Value, right: Value) -> bool:
+    """Whether ``left op right`` stays within the evaluator's budget, judged before it is computed."""
+    if op == "Multiply":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * max(times, 0) > MAX_ITEMS:
+                return False
+    if op == "Power" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+        return right < 0 or right * abs(left).bit_length() <= MAX_INT_BITS
+    if op == "Modulo" and isinstance(left, str):
+        return not re.search(r"%[-#0 +]*(\*|\d{6,})", left)
+    if op in ("Add",) and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+        return len(left) + len(right) <= MAX_ITEMS * 10
+    return True
+
+
+def _bounded(value: Value) -> Value:
+    """``value`` when it is within the size limits, else Unknown."""
+    if isinstance(value, str | list | tuple | dict) and len(value) > MAX_ITEMS * 10:
+        return Unknown("a value over the evaluator's size limit")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        return Unknown("an integer over the evaluator's size limit")
+    return value
 
 
 def _hashable(value: Value) -> bool:
@@ -1185,8 +1278,15 @@ _KNOWN_CALLS: dict[str, Any] = {
 _STR_METHODS = {"lower", "upper", "strip", "lstrip", "rstrip", "replace", "join", "split", "title",
                 "startswith", "endswith", "zfill"}
 
+def _range(*args: int) -> list[int]:
+    span = range(*args)
+    if len(span) > MAX_ITEMS:
+        raise ValueError("range over the evaluator's size limit")
+    return list(span)
+
+
 _BUILTINS: dict[str, Any] = {
-    "range": lambda *a: list(range(*a)),
+    "range": _range,
     "len": len,
     "str": str,
     "int": int,

@@ -48,8 +48,13 @@ def run_local(args: argparse.Namespace) -> int:
     else:
         workdir = Path(tempfile.mkdtemp(prefix=f"argo-migrate-run-{manifest.name}-"))
     options = Options(workdir=workdir, jobs=args.jobs, timeout=args.timeout, fast_forward=args.fast_forward,
-                      handlers=handlers)
-    result = Runner(manifest, options).run()
+                      handlers=handlers, allow_host_path=args.allow_host_path)
+    try:
+        runner = Runner(manifest, options)
+    except ManifestError as exc:
+        print(f"argo-migrate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    result = runner.run()
     report = report_json(result, manifest.kind, manifest.path, manifest.name)
     write(report, workdir / "run.json")
     if args.report:

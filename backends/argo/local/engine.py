@@ -37,7 +37,7 @@ from typing import Any
 from backends.argo.local.executors import EXECUTORS, LeafJob
 from backends.argo.local.expressions import ExpressionError, evaluate_expr, evaluate_when, to_text
 from backends.argo.local.model import Manifest, ManifestError, dag_depends, parse_duration, template_type
-from backends.argo.local.paths import ArtifactRepository, volume_folder
+from backends.argo.local.paths import ArtifactRepository, PathError, volume_folder
 from backends.argo.local.templating import MissingVariable, Scope, substitute, substitute_all
 
 FULFILLED = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
@@ -64,6 +64,7 @@ class Options:
     timeout: float = 600.0
     fast_forward: bool = False
     handlers: dict[str, str] = field(default_factory=dict)
+    allow_host_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,18 @@ class Runner:
         self.globals: dict[str, str] = {}
         self.volumes: dict[str, Path] = {}
         shared = self.folder / "volumes"
+        self.roots: tuple[Path, ...] = (self.folder.resolve(),)
         for volume in manifest.spec.get("volumes") or []:
-            self.volumes[str(volume.get("name"))] = volume_folder(volume, shared, shared)
+            try:
+                folder = volume_folder(volume, shared, shared, options.allow_host_path)
+            except PathError as exc:
+                raise ManifestError(str(exc)) from None
+            self.volumes[str(volume.get("name"))] = folder
+        if options.allow_host_path:
+            self.roots += tuple(Path(str(v["hostPath"]["path"])).resolve()
+                                for t in [manifest.spec, *manifest.templates.values()]
+                                for v in (t.get("volumes") or [])
+                                if isinstance(v.get("hostPath"), dict) and v["hostPath"].get("path"))
         for claim in manifest.spec.get("volumeClaimTemplates") or []:
             name = str((claim.get("metadata") or {}).get("name"))
             self.volumes[name] = shared / name
@@ -372,7 +383,7 @@ class Runner:
         folder = self.folder / "nodes" / _safe_name(node.key) / f"attempt-{attempt}"
         inputs = {k.split(".", 2)[2]: v for k, v in scope.values.items() if k.startswith("inputs.parameters.")}
         job = LeafJob(node.key, body, folder, self.volumes, artifacts, deadline.at, deadline.reason, self.slots,
-                      self.o.fast_forward, self.o.handlers, inputs)
+                      self.o.fast_forward, self.o.handlers, inputs, self.roots, self.o.allow_host_path)
         result = EXECUTORS[ttype](job)
         node.phase, node.message, node.exit_code, node.result = (result.phase, result.message, result.exit_code,
                                                                  result.result)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.argo.local.model import ManifestError, parse_duration
-from backends.argo.local.paths import PathError, PathMap, build_map, copy
+from backends.argo.local.paths import PathError, PathMap, build_map, confined, copy, volume_folder
 
 RESULT_LIMIT = 256 * 1024  # Argo keeps the last 256 kB of stdout as outputs.result
 NOT_FOUND = 127
@@ -63,6 +63,8 @@ class LeafJob:
     fast_forward: bool = False
     handlers: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)  # input parameter values, by name
+    roots: tuple[Path, ...] = ()  # what the runner may read and write: the run folder, and allowed host paths
+    allow_host_path: bool = False
 
 
 def _remaining(job: LeafJob) -> float:
@@ -76,16 +78,15 @@ def _prepare(job: LeafJob) -> PathMap:
     fs.mkdir(parents=True)
     volumes = dict(job.volumes)
     for volume in job.template.get("volumes") or []:
-        from backends.argo.local.paths import volume_folder
-
-        volumes[str(volume.get("name"))] = volume_folder(volume, job.folder / "volumes", job.folder / "volumes")
+        volumes[str(volume.get("name"))] = volume_folder(volume, job.folder / "volumes", job.folder / "volumes",
+                                                         job.allow_host_path)
     pm = build_map(job.template, fs, volumes)
     for artifact in (job.template.get("inputs") or {}).get("artifacts") or []:
         source = job.input_artifacts.get(str(artifact.get("name")))
         if source is None or not artifact.get("path"):
             continue
         target = Path(pm.host(str(artifact["path"])))
-        copy(source, target)
+        copy(source, target, job.roots)
     return pm
 
 
@@ -123,7 +124,10 @@ def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMa
     env, notes = _environment(job, body, pm)
     cwd = job.folder / "fs"
     if body.get("workingDir"):
-        cwd = Path(pm.host(str(body["workingDir"])))
+        try:
+            cwd = confined(Path(pm.host(str(body["workingDir"]))), job.roots)
+        except PathError as exc:
+            return Attempt("Error", str(exc))
         cwd.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = job.folder / "stdout.log", job.folder / "stderr.log"
     (job.folder / "command.json").write_text(json.dumps({"argv": argv, "image": image, "cwd": str(cwd)}, indent=1))
@@ -178,11 +182,11 @@ def _outputs(job: LeafJob, pm: PathMap | None, attempt: Attempt) -> Attempt:
         source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
         value: str | None = None
         if source.get("path") and pm is not None:
-            host = Path(pm.host(str(source["path"])))
             try:
+                host = confined(Path(pm.host(str(source["path"]))), job.roots)
                 text = host.read_text(encoding="utf-8", errors="replace")
                 value = text[:-1] if text.endswith("\n") else text
-            except OSError:
+            except (OSError, PathError):
                 value = None
         if value is None and "default" in source:
             value = _text(source["default"])
@@ -200,8 +204,12 @@ def _outputs(job: LeafJob, pm: PathMap | None, attempt: Attempt) -> Attempt:
         name = str(artifact.get("name"))
         if not artifact.get("path") or pm is None:
             continue
-        host = Path(pm.host(str(artifact["path"])))
-        if host.exists():
+        try:
+            host = Path(pm.host(str(artifact["path"])))
+        except PathError as exc:
+            missing.append(f"output artifact {name!r} ({exc})")
+            continue
+        if host.exists() or host.is_symlink():
             attempt.artifacts[name] = host
         elif not artifact.get("optional"):
             missing.append(f"output artifact {name!r} ({artifact['path']})")

@@ -1,0 +1,273 @@
+"""Regression tests for ``../shared/repros/reliability/`` (FINDINGS.md): each test runs the reproduction the finding
+names and asserts the fixed behaviour — a diagnostic, a refused path, no host file touched, nothing from the
+migrating process in a manifest.
+
+The inputs that can exhaust the machine when the fix regresses (memory and CPU bombs) run in a child process under
+``RLIMIT_AS`` and a timeout, so that a regression fails this test instead of the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrator.cli import main
+from tests.corpora import shared_dir
+
+REPROS = shared_dir() / "repros" / "reliability"
+
+
+def _migrate(tmp_path: Path, source: Path | str, name: str = "dag.py") -> tuple[int, str, dict[str, Any]]:
+    """Migrate one file in-process: exit status, every output byte as text, and the report."""
+    src = tmp_path / "in" / name
+    src.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, Path):
+        shutil.copy(source, src)
+    else:
+        src.write_text(textwrap.dedent(source))
+    out = tmp_path / "out"
+    code = main(["airflow", str(src), "-o", str(out), "--quiet"])
+    written = "".join(p.read_text() for p in sorted(out.glob("*.yaml")))
+    report = json.loads((out / "migration-report.json").read_text())
+    return code, written, report
+
+
+def _codes(report: dict[str, Any]) -> list[str]:
+    return [d["code"] for f in report["files"] for d in f["diagnostics"]]
+
+
+# --- F1: the static evaluator never renders its own objects ---------------------------------------------------
+
+
+def test_f1_format_cannot_walk_into_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_IN_ENV", "hunter2-secret-value")
+    code, written, report = _migrate(tmp_path, REPROS / "env_leak.py")
+    assert "hunter2-secret-value" not in written
+    assert "environ" not in written and "__globals__" not in json.dumps(report).replace(
+        "0.__init__.__globals__", "")  # the source text may be quoted; no evaluated internals may appear
+    assert "AM103" in _codes(report)
+    assert code in (0, 1)
+
+
+@pytest.mark.parametrize("expression", [
+    '"{0.__init__.__globals__}".format(Variable)',
+    '"{0}".format(os.environ)',
+    '"%s" % (sys.modules,)',
+    '"{0.__init__.__globals__[__builtins__][open]}".format(Variable)',
+    '"{0[0]}".format(["ok"])',
+])
+def test_f1_format_and_percent_only_over_plain_values(tmp_path: Path, expression: str) -> None:
+    code, written, report = _migrate(tmp_path, f"""\
+        import os, sys
+        from airflow.sdk import DAG, Variable
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="fmt", schedule=None):
+            BashOperator(task_id="a", bash_command={expression})
+        """)
+    for leak in ("0x7f", "Qual(", "built-in function", "site-packages", "environ"):
+        assert leak not in written
+    # The two runs' bytes are equal: nothing that varies per process (an address) reached the output.
+    main(["airflow", str(tmp_path / "in" / "dag.py"), "-o", str(tmp_path / "again"), "--quiet"])
+    assert written == "".join(p.read_text() for p in sorted((tmp_path / "again").glob("*.yaml")))
+    assert "AM103" in _codes(report)
+
+
+def test_f1_plain_format_still_evaluates(tmp_path: Path) -> None:
+    _, written, report = _migrate(tmp_path, """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="fmt", schedule=None):
+            BashOperator(task_id="a", bash_command="echo {0}-{x:>4}-%s".format(1, x="b") % "c")
+        """)
+    assert "echo 1-   b-c" in written
+    assert "AM103" not in _codes(report)
+
+
+# --- F3: bombs are bounded ------------------------------------------------------------------------------------
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+
+@pytest.mark.parametrize("name, code", [
+    ("range_oom.py", "AM103"), ("pow_hang.py", "AM103"), ("loops_hang.py", "AM126"),
+])
+def test_f3_bombs_become_diagnostics_and_the_batch_goes_on(tmp_path: Path, name: str, code: str) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(REPROS / name, folder / name)
+    (folder / "z_good.py").write_text(textwrap.dedent("""\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="good", schedule=None):
+            BashOperator(task_id="a", bash_command="echo ok")
+        """))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out),
+                           "--format", "json"], capture_output=True, text=True, timeout=180, preexec_fn=_limited)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    report = json.loads((out / "migration-report.json").read_text())
+    assert code in _codes(report)
+    assert (out / "good.yaml").exists()
+
+
+@pytest.mark.parametrize("expression", ['"x" * (10**10)', "[1] * (10**9)", "9**9**9**9", 'f"{1:>{10**10}}"',
+                                        '"a".zfill(10**10)', '"%10000000000d" % 1'])
+def test_f3_value_bombs_are_not_computed(tmp_path: Path, expression: str) -> None:
+    src = tmp_path / "bomb.py"
+    src.write_text(textwrap.dedent(f"""\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        S = {expression}
+        with DAG(dag_id="bomb", schedule=None):
+            BashOperator(task_id="a", bash_command="echo " + str(S))
+        """))
+    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(src), "-o", str(tmp_path / "o"),
+                           "--format", "json"], capture_output=True, text=True, timeout=120, preexec_fn=_limited)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    report = json.loads((tmp_path / "o" / "migration-report.json").read_text())
+    assert "AM103" in _codes(report)
+
+
+# --- F2: run --local never touches the host outside its run folder ----------------------------------------------
+
+
+def _run(tmp_path: Path, manifest: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "manifest.yaml"
+    path.write_text(textwrap.dedent(manifest))
+    report = tmp_path / "run.json"
+    code = main(["run", "--local", str(path), "--workdir", str(tmp_path / "run"), "--report", str(report),
+                 "--quiet", *extra])
+    return code, json.loads(report.read_text()) if report.exists() else {}
+
+
+def test_f2_relative_input_artifact_cannot_replace_a_host_folder(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = tmp_path / "victim_dir"
+    (victim / "sub").mkdir(parents=True)
+    (victim / "sub" / "data.txt").write_text("precious")
+    cwd = tmp_path / "a" / "b"
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    text = (REPROS / "run_rmtree.yaml").read_text()
+    escape = "../" * 12 + str(victim).lstrip("/")
+    text = text.replace("../../../../../../../../tmp/victim_dir", escape)
+    assert escape in text
+    code, report = _run(tmp_path, text)
+    assert (victim / "sub" / "data.txt").read_text() == "precious"
+    assert code == 1
+    consume = next(n for key, n in report["nodes"].items() if key.endswith("consume"))
+    assert consume["phase"] == "Error" and "'..'" in consume["message"]
+
+
+def test_f2_output_parameters_never_read_host_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "relia-secret.txt").write_text("host-secret-in-cwd")
+    code, report = _run(tmp_path, (REPROS / "run_outparam.yaml").read_text())
+    assert code == 1
+    assert "host-secret-in-cwd" not in json.dumps(report)
+    assert "root:" not in json.dumps(report)  # /etc/shadow's first entry
+    # Without the '..' parameter, a relative path is the container's, inside the run folder: not the cwd's file.
+    code, report = _run(tmp_path / "rel", """\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: rel}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container: {image: alpine, command: ["true"]}
+            outputs:
+              parameters:
+              - {name: relhost, valueFrom: {path: relia-secret.txt}}
+        """)
+    assert "host-secret-in-cwd" not in json.dumps(report)
+    assert code == 1
+
+
+def test_f2_a_link_left_by_a_step_is_not_followed_out_of_the_run(tmp_path: Path) -> None:
+    secret = tmp_path / "host-secret.txt"
+    secret.write_text("outside-the-run")
+    code, report = _run(tmp_path, f"""\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: link}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container: {{image: alpine, command: [sh, -c, "ln -s {secret} /tmp/out.txt"]}}
+            outputs:
+              parameters:
+              - {{name: p, valueFrom: {{path: /tmp/out.txt}}}}
+        """)
+    assert "outside-the-run" not in json.dumps(report)
+    assert code == 1
+
+
+def test_f2_working_dir_with_dotdot_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "WD_ESCAPE"
+    code, report = _run(tmp_path, f"""\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: wd}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container: {{image: alpine, command: ["true"], workingDir: "{'../' * 12}{str(target).lstrip('/')}"}}
+        """)
+    assert code == 1 and not target.exists()
+
+
+def test_f2_host_path_volumes_need_permission(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    manifest = f"""\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: hp}}
+        spec:
+          entrypoint: main
+          volumes:
+          - {{name: h, hostPath: {{path: {host}}}}}
+          templates:
+          - name: main
+            container:
+              image: alpine
+              command: [sh, -c, "echo hi > /mnt/h/x"]
+              volumeMounts: [{{name: h, mountPath: /mnt/h}}]
+        """
+    code, _ = _run(tmp_path / "refused", manifest)
+    assert code == 2 and not (host / "x").exists()
+    code, _ = _run(tmp_path / "allowed", manifest, "--allow-host-path")
+    assert code == 0 and (host / "x").read_text() == "hi\n"
+
+
+def test_relative_paths_are_the_containers_own(tmp_path: Path) -> None:
+    """A relative output path is relative to workingDir inside the container, as the runtime would take it."""
+    code, report = _run(tmp_path, """\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: relok}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container: {image: alpine, command: [sh, -c, "echo v > out.txt"], workingDir: /work}
+            outputs:
+              parameters:
+              - {name: p, valueFrom: {path: out.txt}}
+        """)
+    assert code == 0
+    assert report["entrypoint"]["outputs"]["parameters"]["p"] == "v"
