@@ -13,6 +13,7 @@ import networkx as nx
 
 from migrator.diagnostics import diag
 from migrator.ir import OutputRef, PyArg, PythonCall, Task, Workflow, WrappedStatus
+from migrator.secrets import hide_secrets
 
 Pass = Callable[[Workflow], Workflow]
 
@@ -103,4 +104,5 @@ def apply_strategy(strategy: str) -> Pass:
 PASSES: list[tuple[str, Pass]] = [
     ("drop-empty-retries", drop_empty_retries),
     ("unbind-undeclared-outputs", unbind_undeclared_outputs),
+    ("hide-secrets", hide_secrets),
 ]

@@ -271,3 +271,67 @@ def test_relative_paths_are_the_containers_own(tmp_path: Path) -> None:
         """)
     assert code == 0
     assert report["entrypoint"]["outputs"]["parameters"]["p"] == "v"
+
+
+# --- F5: no credential is copied into a manifest -------------------------------------------------------------
+
+# Every literal credential of the two reproductions (FINDINGS F5), as it appears in the DAG files.
+_LITERALS = {
+    "secrets_literal.py": ["S3cr3tPassw0rd", "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123", "AKIAIOSFODNN7EXAMPLE",
+                           "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "hunter2hunter2", "p@ss", "abc-api-key-777",
+                           "user:pw999", "DefaultArgsPw999", "abc123", "RootPw4242", "AdminPw777", "KpoSecret123",
+                           "KpoPw", "ArgPw555", "DockerPw321", "HttpBearerTok99", "HttpBodyPw", "RedisPw", "AmqpPw",
+                           "MIIEabc", "TaskflowLiteralPw"],
+    "secrets_env_bypass.py": ["EmptyUserPw1", "JdbcPw2", "Sl/ashPw3", "MongoPw4", "HttpsPw5", "SshKeyValue6",
+                              "FernetKey7=", "EncKey8", "JwtPayload9", "SignKey10", "DsnPw11", "PwdVal12", "Pw13",
+                              "SpacePw14", "PgPw15", "CookieVal16"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LITERALS))
+def test_f5_literal_credentials_become_secret_references(tmp_path: Path, name: str) -> None:
+    code, written, report = _migrate(tmp_path, REPROS / name, name)
+    assert written, "the workflow is written"
+    leaked = [s for s in _LITERALS[name] if s in written]
+    assert leaked == []
+    assert "secretKeyRef" in written and "argo-migrate-credentials" in written
+    assert _codes(report).count("AM121") >= 10
+    assert "HttpBodyPw" not in json.dumps(report)
+
+
+def test_f5_names_are_judged_word_by_word(tmp_path: Path) -> None:
+    _, written, report = _migrate(tmp_path, """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="words", schedule=None):
+            BashOperator(task_id="a", bash_command="train",
+                         env={"AUTHOR": "Ada Lovelace", "TOKENIZER_MODEL": "bert-base", "PGPASSWORD": "pg-pw-1"})
+        """)
+    assert "Ada Lovelace" in written and "bert-base" in written
+    assert "pg-pw-1" not in written
+    assert _codes(report).count("AM121") == 1
+
+
+def test_f5_secret_variables_come_from_a_secret(tmp_path: Path) -> None:
+    _, written, report = _migrate(tmp_path, """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="vars", schedule=None):
+            BashOperator(task_id="a", bash_command="run {{ var.value.db_password }} {{ var.value.region }}")
+        """)
+    assert "airflow-secret-variables" in written and "var_db_password" not in written
+    assert "var_region" in written  # an ordinary Variable stays a ConfigMap-fed parameter
+    assert "AM121" in _codes(report)
+
+
+def test_f5_no_credential_no_warning(tmp_path: Path) -> None:
+    """The detector stays quiet on ordinary commands (a false positive would hide a value the task needs)."""
+    _, written, report = _migrate(tmp_path, """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="plain", schedule=None):
+            BashOperator(task_id="a", bash_command="curl -s https://example.com/api?page=2 | jq .items > out.json",
+                         env={"REGION": "eu-west-1", "SORT_KEY": "created_at"})
+        """)
+    assert "AM121" not in _codes(report)
+    assert "eu-west-1" in written and "created_at" in written

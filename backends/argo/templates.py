@@ -417,7 +417,11 @@ def _wait(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Tem
 def _http(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
     action = task.action
     assert isinstance(action, HttpRequest)
-    headers = [m.V1alpha1HTTPHeader(name=k, value=render(v, parts, ctx.task_name_of)) for k, v in action.headers]
+    # An HTTP template runs in Argo's agent, where no $(VAR) is expanded: a Secret is read by the header itself.
+    headers = [m.V1alpha1HTTPHeader(name=k, value_from=m.HTTPHeaderSource(
+                   secret_key_ref=m.SecretKeySelector(name=v[0].name, key=v[0].key)))
+               if len(v) == 1 and isinstance(v[0], SecretRef)
+               else m.V1alpha1HTTPHeader(name=k, value=render(v, parts, ctx.task_name_of)) for k, v in action.headers]
     return HTTP(
         name=name, url=render(action.url, parts, ctx.task_name_of), method=action.method, headers=headers or None,
         body=render(action.body, parts, ctx.task_name_of) if action.body is not None else None,

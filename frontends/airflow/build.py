@@ -10,6 +10,7 @@ from typing import Any
 
 import networkx as nx
 
+from frontends.airflow import jinja
 from frontends.airflow import schedule as schedules
 from frontends.airflow.interpreter import Interpretation, Scope
 from frontends.airflow.model import DagDraft, TaskDraft
@@ -18,7 +19,6 @@ from frontends.airflow.plugins import plugin_rows
 from frontends.airflow.python_source import extract
 from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, wrap
 from frontends.airflow.translators.python import translate_callback
-from frontends.airflow.translators.secrets import SECRET_NAME
 from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown, XComArg
 from migrator.diagnostics import Diagnostic, diag
 from migrator.ir import (
@@ -126,10 +126,10 @@ class Builder:
         if ctx.reads_date and not self.airflow3 and workflow.schedule is not None:
             self.note("AM119", draft.line, draft.column, "Airflow 2 sets the logical date (ds) one schedule interval "
                       "before the run; the migrated workflow uses the run's own start time")
-        for task_id, variable, key in ctx.secrets:
-            line, col = draft.tasks[task_id].line, draft.tasks[task_id].column
-            self.note("AM121", line, col, f"task {task_id!r}: {variable} looks like a credential; it is read from "
-                      f"Secret {SECRET_NAME!r}, key {key!r} (create it; the value was not copied)")
+        for key in sorted(set(ctx.secret_variables)):
+            self.note("AM121", draft.line, draft.column, f"Airflow Variable {key!r} looks like a credential; it is "
+                      f"read from Secret {jinja.VARIABLES_SECRET!r}, key {key!r} (create it), not from the "
+                      f"ConfigMap {jinja.VARIABLES_CONFIG_MAP!r}")
         workflow.diagnostics = tuple(self.diagnostics[start:])
         del self.diagnostics[start:]
         return workflow
@@ -138,7 +138,7 @@ class Builder:
 
     def _task(self, draft: TaskDraft, ctx: TranslateContext) -> tuple[Task, Translation]:
         row = BY_NAME.get(draft.construct) or plugin_rows().get(draft.construct)
-        saved = (len(ctx.parameters), len(ctx.secrets), ctx.reads_date)
+        saved = (len(ctx.parameters), len(ctx.secret_variables), ctx.reads_date)
         if draft.splat:
             result = wrap(draft, ctx, "AM109", "operator arguments come from a **kwargs splat")
         elif row is None:
@@ -149,7 +149,7 @@ class Builder:
                 result = row.translate(draft, ctx)
             except Untranslatable as why:
                 # A wrapped task runs the original code: what the failed translation asked for is not needed.
-                del ctx.parameters[saved[0]:], ctx.secrets[saved[1]:]
+                del ctx.parameters[saved[0]:], ctx.secret_variables[saved[1]:]
                 ctx.reads_date = saved[2]
                 result = wrap(draft, ctx, why.code, why.message)
             self._unhandled_args(draft, row.handles)

@@ -33,8 +33,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from migrator.ir import OutputRef, Parameter, ParamRef, Ref, RunMeta, SecretRef, Text
+from migrator.secrets import sensitive_name
 
 VARIABLES_CONFIG_MAP = "airflow-variables"
+# Variables whose names say they are credentials are read from this Secret instead (same keys).
+VARIABLES_SECRET = "airflow-secret-variables"
 DAG_RUN_CONF = "dag_run_conf"
 CONN_FIELDS = ("host", "login", "password", "port", "schema", "extra", "conn_type")
 
@@ -70,6 +73,7 @@ class JinjaResult:
     problem: str | None = None
     parameters: list[Parameter] = field(default_factory=list)  # workflow parameters the text needs
     reads_date: bool = False
+    secret_variables: list[str] = field(default_factory=list)  # variables read from VARIABLES_SECRET
 
 
 class _Untranslatable(Exception):
@@ -276,6 +280,9 @@ def _variables(node: cst.BaseExpression, ctx: JinjaContext, result: JinjaResult)
         return None
     if not isinstance(key, str) or not re.fullmatch(r"[-._a-zA-Z0-9]+", key):
         raise _Untranslatable("an Airflow Variable whose name is not a plain literal")
+    if sensitive_name(key):
+        result.secret_variables.append(key)
+        return [SecretRef(VARIABLES_SECRET, key)]
     name = "var_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
     result.parameters.append(Parameter(name, None, f"Airflow Variable {key!r}", (VARIABLES_CONFIG_MAP, key)))
     return [ParamRef(name)]

@@ -24,11 +24,13 @@ from migrator.ir import (
     Ref,
     Resources,
     Retry,
+    SecretRef,
     Status,
     Text,
     Wrapped,
     WrappedStatus,
 )
+from migrator.secrets import sensitive_name
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class TranslateContext:
     mapped_group_of: dict[str, str] = field(default_factory=dict)  # task id → the mapped @task_group it is in
     parameters: list[Parameter] = field(default_factory=list)  # workflow parameters the translations need
     reads_date: bool = False
-    secrets: list[tuple[str, str, str]] = field(default_factory=list)  # (task id, variable, secret key) made
+    secret_variables: list[str] = field(default_factory=list)  # Variables read from jinja.VARIABLES_SECRET
 
     def upstream_outputs(self) -> dict[str, set[str]]:
         return {t: self.outputs[t] for t in self.ancestors if t in self.outputs}
@@ -94,8 +96,12 @@ def output_ref(value: XComArg, ctx: TranslateContext) -> OutputRef:
     return OutputRef(value.task_id, value.key)
 
 
-def variable_ref(value: AirflowVariable, ctx: TranslateContext) -> ParamRef:
-    """An Airflow Variable read at run time: a workflow parameter fed from the ConfigMap of variables."""
+def variable_ref(value: AirflowVariable, ctx: TranslateContext) -> ParamRef | SecretRef:
+    """An Airflow Variable read at run time: a workflow parameter fed from the ConfigMap of variables, or, when its
+    name says it is a credential, a reference to the Secret of variables (never a parameter anyone can read)."""
+    if sensitive_name(value.key):
+        ctx.secret_variables.append(value.key)
+        return SecretRef(jinja.VARIABLES_SECRET, value.key)
     name = "var_" + re.sub(r"[^A-Za-z0-9_]", "_", value.key)
     ctx.parameters.append(Parameter(name, None, f"Airflow Variable {value.key!r}",
                                     (jinja.VARIABLES_CONFIG_MAP, value.key)))
@@ -120,6 +126,7 @@ def templated(value: Any, task: TaskDraft, ctx: TranslateContext, field_name: st
     if result.text is None:
         raise Untranslatable("AM111", f"{field_name}: {result.problem}")
     ctx.parameters.extend(result.parameters)
+    ctx.secret_variables.extend(result.secret_variables)
     ctx.reads_date = ctx.reads_date or result.reads_date
     return result.text
 

@@ -7,7 +7,7 @@ from typing import Any
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, mapping, templated
 from frontends.airflow.translators.python import SOFT_FAIL_NOTE, Variant, poll_settings, translate_callable
-from frontends.airflow.translators.secrets import secret_env
+from frontends.airflow.translators.secrets import env_text
 from migrator.ir import ContainerRun, ItemRef, PythonCall, Text, text
 
 BASH_IMAGE = "bash:5.2"
@@ -27,8 +27,7 @@ def _env(task: TaskDraft, ctx: TranslateContext) -> tuple[tuple[str, Text], ...]
         raise Untranslatable("AM103", "env is only known at run time")
     pairs: list[tuple[str, Text]] = []
     for key in sorted(env_value, key=str):
-        pairs.append((str(key), secret_env(str(key), env_value[key], task, ctx)
-                      or templated(env_value[key], task, ctx, f"env[{key!r}]")))
+        pairs.append((str(key), env_text(str(key), env_value[key], task, ctx, f"env[{key!r}]")))
     return tuple(pairs)
 
 

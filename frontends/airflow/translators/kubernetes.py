@@ -8,7 +8,7 @@ from typing import Any
 
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, templated
-from frontends.airflow.translators.secrets import secret_env
+from frontends.airflow.translators.secrets import env_text
 from migrator.ir import ContainerRun, Resources, Text, text
 
 # KubernetesPodOperator argument → Kubernetes field, for values that are plain data (dicts and lists).
@@ -40,7 +40,7 @@ def _env(value: Any, task: TaskDraft, ctx: TranslateContext) -> tuple[tuple[str,
     if value is None:
         return ()
     if isinstance(value, dict):
-        return tuple((str(k), secret_env(str(k), v, task, ctx) or templated(v, task, ctx, f"env_vars[{k!r}]"))
+        return tuple((str(k), env_text(str(k), v, task, ctx, f"env_vars[{k!r}]"))
                      for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
     raise Untranslatable("AM115", "env_vars given as Kubernetes objects are not translated yet")
 
