@@ -5,14 +5,14 @@ from __future__ import annotations
 import networkx as nx
 
 from migrator.diagnostics import Diagnostic, diag
-from migrator.ir import OutputRef, ParamRef, PythonCall, Task, Text, Workflow, text_refs
+from migrator.ir import OutputRef, ParamRef, PythonCall, Task, Text, Workflow, cond_refs, text_refs
 
 
 def _texts(task: Task) -> list[Text]:
     action = task.action
-    found: list[Text] = []
+    found: list[Text] = [value for _, value in task.arguments]
     if task.when:
-        found.append(task.when)
+        found.append(tuple(cond_refs(task.when)))
     command = getattr(action, "command", ())
     args = getattr(action, "args", ())
     if isinstance(action, PythonCall):
@@ -29,8 +29,8 @@ def references(task: Task) -> list[OutputRef | ParamRef]:
         refs.extend(r for r in text_refs(value) if isinstance(r, OutputRef | ParamRef))
     if isinstance(task.action, PythonCall):
         refs.extend(a.ref for a in task.action.args if isinstance(a.ref, OutputRef | ParamRef))
-    if task.loop and task.loop.over:
-        refs.append(task.loop.over)
+    if task.loop:
+        refs.extend(task.loop.refs())
     return refs
 
 
@@ -53,20 +53,84 @@ def check(workflow: Workflow) -> list[str]:
     params = {p.name for p in workflow.parameters}
     if len(params) != len(workflow.parameters):
         problems.append("duplicate workflow parameter names")
+    upstream = _Reachability(graph)
     for node in graph.nodes:
         task = workflow.task(node)
-        ancestors = nx.ancestors(graph, node)
+        if task.group is not None and task.group not in workflow.groups:
+            problems.append(f"task {node!r} is in unknown group {task.group!r}")
         for ref in references(task):
             if isinstance(ref, ParamRef) and ref.name not in params:
                 problems.append(f"task {node!r} uses undefined parameter {ref.name!r}")
             if isinstance(ref, OutputRef):
                 if ref.task_id not in graph:
                     problems.append(f"task {node!r} reads output of unknown task {ref.task_id!r}")
-                elif ref.task_id not in ancestors:
+                elif not upstream.reaches(ref.task_id, node):
                     problems.append(f"task {node!r} reads output of {ref.task_id!r}, which is not upstream")
-                elif ref.name not in workflow.task(ref.task_id).outputs:
+                elif workflow.task(ref.task_id).output(ref.name) is None:
                     problems.append(f"task {node!r} reads undeclared output {ref.task_id}.{ref.name}")
+        problems.extend(_port_problems(workflow, task))
+    problems.extend(_group_problems(workflow))
     return problems
+
+
+def _port_problems(workflow: Workflow, task: Task) -> list[str]:
+    """Arguments bind declared inputs, and a data edge joins ports of one type."""
+    problems: list[str] = []
+    declared = {p.name: p for p in task.inputs}
+    for name, value in task.arguments:
+        port = declared.get(name)
+        if port is None:
+            problems.append(f"task {task.id!r} passes argument {name!r} to no input")
+            continue
+        if len(value) == 1 and isinstance(value[0], OutputRef) and value[0].task_id in workflow.graph:
+            source = workflow.task(value[0].task_id).output(value[0].name)
+            if source is not None and source.type != port.type and (source.type.is_path or port.type.is_path):
+                problems.append(f"port type mismatch: {value[0].task_id}.{value[0].name} ({source.type}) feeds "
+                                f"{task.id}.{name} ({port.type})")
+    return problems
+
+
+def _group_problems(workflow: Workflow) -> list[str]:
+    problems: list[str] = []
+    for gid, group in workflow.groups.items():
+        if group.id != gid:
+            problems.append(f"group {gid!r} carries id {group.id!r}")
+        seen = {gid}
+        parent = group.parent
+        while parent is not None:
+            if parent in seen:
+                problems.append(f"group cycle through {gid!r}")
+                break
+            if parent not in workflow.groups:
+                problems.append(f"group {gid!r} has unknown parent {parent!r}")
+                break
+            seen.add(parent)
+            parent = workflow.groups[parent].parent
+    return problems
+
+
+class _Reachability:
+    """``reaches(a, b)``: is ``a`` upstream of ``b``? Answered by a backward search from ``b`` that stops at nodes
+    placed before ``a`` in a topological order, so that checking every reference does not scan the whole graph
+    once per task."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.graph = graph
+        self.rank = {n: i for i, n in enumerate(nx.topological_sort(graph))}
+
+    def reaches(self, a: str, b: str) -> bool:
+        floor = self.rank[a]
+        if floor >= self.rank[b]:
+            return False
+        stack, seen = [b], {b}
+        while stack:
+            for p in self.graph.predecessors(stack.pop()):
+                if p == a:
+                    return True
+                if p not in seen and self.rank[p] > floor:
+                    seen.add(p)
+                    stack.append(p)
+        return False
 
 
 def check_diagnostics(workflow: Workflow, stage: str) -> list[Diagnostic]:

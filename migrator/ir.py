@@ -11,6 +11,7 @@ Nothing here knows a source language or Argo: templated text is a tuple of liter
 from __future__ import annotations
 
 import enum
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -81,6 +82,111 @@ class SecretRef:
 
 Ref = ParamRef | OutputRef | InputRef | RunMeta | ItemRef | SecretRef
 Text = tuple[str | Ref, ...]
+
+
+# --- typed values and ports --------------------------------------------------------------------------------------
+
+
+class ValueKind(enum.Enum):
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JSON = "json"
+    FILE = "file"
+    DIRECTORY = "directory"
+
+
+@dataclass(frozen=True)
+class PortType:
+    kind: ValueKind = ValueKind.STRING
+    array: bool = False
+
+    @property
+    def is_path(self) -> bool:
+        return self.kind in (ValueKind.FILE, ValueKind.DIRECTORY)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}[]" if self.array else self.kind.value
+
+
+STRING = PortType(ValueKind.STRING)
+NUMBER = PortType(ValueKind.NUMBER)
+BOOLEAN = PortType(ValueKind.BOOLEAN)
+JSON = PortType(ValueKind.JSON)
+FILE = PortType(ValueKind.FILE)
+DIRECTORY = PortType(ValueKind.DIRECTORY)
+
+
+@dataclass(frozen=True)
+class Port:
+    """A typed input or output of a task. A File or Directory port has a ``path``: where the program reads or
+    writes it, relative to the workflow's workspace (the backend decides where the workspace is)."""
+
+    name: str
+    type: PortType = STRING
+    path: str | None = None
+    default: str | None = None
+
+
+# --- conditions: a small expression tree; each backend writes its own syntax -------------------------------------
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: str | int | float | bool
+
+
+Operand = Ref | Literal
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``left op right`` with op one of ``== != < <= > >=``."""
+
+    left: Operand
+    op: str
+    right: Operand
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Cond
+
+
+Cond = Compare | AllOf | AnyOf | Not
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def all_of(*conditions: Cond | None) -> Cond | None:
+    """The conjunction of the conditions given (None ones ignored), flattened."""
+    items: list[Cond] = []
+    for cond in conditions:
+        if cond is None:
+            continue
+        items.extend(cond.items if isinstance(cond, AllOf) else (cond,))
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else AllOf(tuple(items))
+
+
+def cond_refs(cond: Cond) -> Iterator[Ref]:
+    if isinstance(cond, Compare):
+        yield from (o for o in (cond.left, cond.right) if not isinstance(o, Literal))
+    elif isinstance(cond, Not):
+        yield from cond_refs(cond.item)
+    else:
+        for item in cond.items:
+            yield from cond_refs(item)
 
 
 def text(value: str) -> Text:
@@ -263,9 +369,15 @@ class Retry:
 
 @dataclass(frozen=True)
 class Resources:
+    """Requests (what the scheduler reserves) and, where the source gives them, limits."""
+
     cpu: str | None = None
     memory: str | None = None
     gpu: int | None = None
+    ephemeral_storage: str | None = None
+    cpu_limit: str | None = None
+    memory_limit: str | None = None
+    ephemeral_storage_limit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,12 +388,52 @@ class Schedule:
     max_active_runs: int | None = None
 
 
+class LoopMode(enum.Enum):
+    """How a loop over several sources combines them (CWL's scatter methods): ``zip`` pairs the i-th items (dot
+    product), ``cross`` takes every combination (flat cross product), ``nested`` too, but its results keep one
+    level of nesting per source (nested cross product)."""
+
+    ZIP = "zip"
+    CROSS = "cross"
+    NESTED = "nested"
+
+
+@dataclass(frozen=True)
+class LoopSource:
+    """One source of a multi-input loop: literal ``items`` (JSON documents) or a JSON list another task outputs.
+    In the loop body, ``ItemRef(name)`` is this source's current item."""
+
+    name: str
+    items: tuple[str, ...] | None = None
+    over: OutputRef | ParamRef | None = None
+
+
 @dataclass(frozen=True)
 class Loop:
-    """A fan-out: over literal ``items`` (each a JSON document) or over the JSON list another task outputs."""
+    """A fan-out: over literal ``items`` (each a JSON document) or over the JSON list another task outputs; or, with
+    ``sources``, over several of them combined by ``mode``."""
 
     items: tuple[str, ...] | None = None
     over: OutputRef | None = None
+    sources: tuple[LoopSource, ...] = ()
+    mode: LoopMode = LoopMode.ZIP
+
+    def refs(self) -> list[OutputRef | ParamRef]:
+        found: list[OutputRef | ParamRef] = [self.over] if self.over is not None else []
+        return found + [s.over for s in self.sources if s.over is not None]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Tasks that belong together (an Airflow TaskGroup, a CWL subworkflow, a Snakemake rule's jobs); ``parent`` nests
+    groups. With ``loop``, the group's members run once per item, each item independently of the others, and
+    ``ItemRef`` inside a member means the group's item."""
+
+    id: str
+    origin: SourceLoc
+    label: str | None = None
+    parent: str | None = None
+    loop: Loop | None = None
 
 
 @dataclass(frozen=True)
@@ -303,13 +455,19 @@ class Task:
     construct: str
     action: Action
     status: Status = Native()
-    outputs: tuple[str, ...] = ()
+    outputs: tuple[Port, ...] = ()
+    # The typed inputs of the action (the ``InputRef``s it holds) and the values this task passes to them: a
+    # definition shared by several tasks is one action with inputs, instantiated with different arguments. An
+    # argument that is an ``OutputRef`` is a data edge: that output feeds this input.
+    inputs: tuple[Port, ...] = ()
+    arguments: tuple[tuple[str, Text], ...] = ()
     resources: Resources | None = None
     retry: Retry | None = None
     timeout_seconds: int | None = None
     join: JoinRule = JoinRule.ALL_SUCCESS
-    when: Text | None = None
+    when: Cond | None = None
     loop: Loop | None = None
+    group: str | None = None  # the innermost group the task belongs to
     doc: str | None = None
     # A shared limit on concurrent tasks across workflows (Airflow's pools): its name.
     semaphore: str | None = None
@@ -319,6 +477,28 @@ class Task:
     @property
     def native(self) -> bool:
         return isinstance(self.status, Native)
+
+    def action_reads_outputs(self) -> bool:
+        """Whether what the task runs reads other tasks' outputs (rather than only its own arguments)."""
+        action = self.action
+        if isinstance(action, PythonCall):
+            return any(isinstance(a.ref, OutputRef) for a in action.args)
+        return any(isinstance(p, OutputRef) for value in (*getattr(action, "command", ()), *getattr(action, "args", ()),
+                                                           *(v for _, v in getattr(action, "env", ()))) for p in value)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.outputs)
+
+    def output(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def input(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+
+def ports(*names: str, type: PortType = STRING) -> tuple[Port, ...]:  # noqa: A002 - the IR's word
+    return tuple(Port(n, type) for n in names)
 
 
 class EdgeKind(enum.Enum):
@@ -349,6 +529,25 @@ class Workflow:
     parallelism: int | None = None  # at most this many tasks at once
     # Run after the workflow ends, whatever happened (callbacks); each task's ``when`` may test RunMeta("status").
     on_exit: tuple[Task, ...] = ()
+    groups: dict[str, Group] = field(default_factory=dict)
+
+    def looped_groups(self, task: Task) -> set[str]:
+        """The groups holding ``task`` that loop (the task runs once per item of each)."""
+        found: set[str] = set()
+        group = task.group
+        while group is not None and group in self.groups:
+            if self.groups[group].loop is not None:
+                found.add(group)
+            group = self.groups[group].parent
+        return found
+
+    def fanned_for(self, producer: str, consumer: Task | None) -> bool:
+        """Whether ``consumer`` sees ``producer``'s outputs as a list (one value per instance): the producer loops,
+        or sits in a looped group that does not also hold the consumer."""
+        task = self.task(producer)
+        if task.loop is not None:
+            return True
+        return bool(self.looped_groups(task) - (self.looped_groups(consumer) if consumer is not None else set()))
 
     # Graph access goes through these helpers so that passes never touch networkx attribute names directly.
     def add_task(self, task: Task) -> None:
@@ -365,12 +564,22 @@ class Workflow:
 
     def tasks(self) -> list[Task]:
         """Tasks in a deterministic topological order (ties broken by source position, then id)."""
-        key = {n: (self.task(n).origin, n) for n in self.graph.nodes}
-        try:
-            order = list(nx.lexicographical_topological_sort(self.graph, key=key.__getitem__))
-        except nx.NetworkXUnfeasible:
-            order = sorted(self.graph.nodes, key=key.__getitem__)
-        return [self.task(n) for n in order]
+        graph = self.graph
+        key = {n: (o.path, o.line, o.column, n) for n, o in ((n, graph.nodes[n]["task"].origin) for n in graph)}
+        waiting = {n: graph.in_degree(n) for n in graph}
+        ready = [key[n] for n, d in waiting.items() if d == 0]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            node = heapq.heappop(ready)[3]
+            order.append(node)
+            for succ in graph.successors(node):
+                waiting[succ] -= 1
+                if waiting[succ] == 0:
+                    heapq.heappush(ready, key[succ])
+        if len(order) < len(waiting):  # a cycle: the invariant check reports it; keep a stable order meanwhile
+            order = sorted(graph.nodes, key=key.__getitem__)
+        return [graph.nodes[n]["task"] for n in order]
 
     def upstream(self, task_id: str) -> list[str]:
         return sorted(self.graph.predecessors(task_id))

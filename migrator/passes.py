@@ -11,8 +11,11 @@ from dataclasses import replace
 
 import networkx as nx
 
+from migrator.definitions import share_definitions
 from migrator.diagnostics import diag
+from migrator.invariants import references
 from migrator.ir import OutputRef, PyArg, PythonCall, Task, Workflow, WrappedStatus
+from migrator.loops import lower_loops
 from migrator.secrets import hide_secrets
 
 Pass = Callable[[Workflow], Workflow]
@@ -41,7 +44,7 @@ def unbind_undeclared_outputs(workflow: Workflow) -> Workflow:
         kept: list[PyArg] = []
         for arg in task.action.args:
             ref = arg.ref
-            if isinstance(ref, OutputRef) and ref.name not in out.task(ref.task_id).outputs:
+            if isinstance(ref, OutputRef) and out.task(ref.task_id).output(ref.name) is None:
                 found.append(diag("AM117", task.origin.path, task.origin.line, task.origin.column,
                                   f"task {task.id!r} reads {ref.task_id}.{ref.name}, which has no native output; "
                                   "the argument is passed as None"))
@@ -51,6 +54,20 @@ def unbind_undeclared_outputs(workflow: Workflow) -> Workflow:
         if tuple(kept) != task.action.args:
             out.replace_task(replace(task, action=replace(task.action, args=tuple(kept))))
     out.diagnostics = workflow.diagnostics + tuple(found)
+    return out
+
+
+def drop_unread_outputs(workflow: Workflow) -> Workflow:
+    """An output no task reads is not declared: its producer need not write it, and its template stays as short
+    as the work it does."""
+    read: set[tuple[str, str]] = set()
+    for task in (*workflow.tasks(), *workflow.on_exit):
+        read.update((r.task_id, r.name) for r in references(task) if isinstance(r, OutputRef))
+    out = workflow.copy()
+    for task in out.tasks():
+        kept = tuple(p for p in task.outputs if (task.id, p.name) in read)
+        if kept != task.outputs:
+            out.replace_task(replace(task, outputs=kept))
     return out
 
 
@@ -105,4 +122,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("drop-empty-retries", drop_empty_retries),
     ("unbind-undeclared-outputs", unbind_undeclared_outputs),
     ("hide-secrets", hide_secrets),
+    ("lower-loops", lower_loops),
+    ("drop-unread-outputs", drop_unread_outputs),
+    ("share-definitions", share_definitions),
 ]

@@ -157,7 +157,7 @@ class _Batch:
             stage = "emit"
             manifest = self.argo.emit(wf, name, self.emit_options)
             notes.extend(manifest.diagnostics)
-            text = self.dump(manifest.document)
+            text = "---\n".join(self.dump(d) for d in [manifest.document, *manifest.parts])
 
             stage = "lint"
             rejected = _rejected(self.lint(text, f"{name}.yaml"), notes, (path, line, column))

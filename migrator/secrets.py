@@ -64,7 +64,8 @@ def sensitive_name(name: str) -> bool:
 
 # Shapes in free text whose group 1 is the secret.
 _TEXT_PATTERNS = (
-    re.compile(r"[a-z][a-z0-9+.-]*://[^\s:/@'\"]*:([^\s@'\"]+)@", re.I),  # scheme://user:PW@ (user may be empty)
+    # scheme://user:PW@ (user may be empty); the look-behind keeps the scan linear on long runs of letters.
+    re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^\s:/@'\"]*:([^\s@'\"]+)@", re.I),
     re.compile(r"\b(?:password|passwd|pwd)\s*=\s*'?([^\s;&'\"]+)", re.I),  # DSN: host=db password=PW
     re.compile(r"(?:^|\s)(?:-u|--user)\s+'?[^\s:'\"]+:([^\s'\"]+)"),  # curl -u admin:PW
     re.compile(r"\bmysql(?:dump|admin)?\b[^\n;|&]*?\s-p([^\s'\"]+)"),  # mysql -uroot -pPW

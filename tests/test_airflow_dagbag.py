@@ -10,7 +10,7 @@ For every DAG DagBag finds, the IR workflow of the same ``dag_id`` from the same
 - the same set of edges (``workflow.graph.edges`` against each task's ``upstream_task_ids``),
 - and, task by task, the same trigger rule (``task.join.value``), retries (``task.retry.limit``, 0 without a
   retry) and mapped-ness (``task.loop is not None`` against DagBag's ``MappedOperator``, or membership of a
-  ``MappedTaskGroup``: Argo has no mapped groups, so each task of such a group fans out itself).
+  ``MappedTaskGroup``, which becomes a looped group: a nested DAG run once per item).
 
 A DAG that DagBag has and argo-migrate lacks is a difference too. So is a workflow that argo-migrate makes where
 DagBag has none, except in a file that DagBag could not import, or one of ``Corpus.oracle_lacks``: files that
@@ -218,7 +218,7 @@ def _compare_dag(dag: dict, workflow: Workflow) -> list[Difference]:
         if retries != expected["retries"]:
             diffs.append(Difference("retries", f"{task_id}: retries {retries}, Airflow {expected['retries']}",
                                     (task_id,)))
-        mapped = task.loop is not None
+        mapped = task.loop is not None or bool(workflow.looped_groups(task))
         airflow_mapped = expected["mapped"] or expected.get("in_mapped_group", False)
         if mapped != airflow_mapped:
             diffs.append(Difference("mapped", f"{task_id}: mapped {mapped}, Airflow {airflow_mapped}",

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 import backends.argo.yaml_out as yaml_out
 from backends.argo.lint import lint_paths
@@ -28,6 +29,12 @@ HUGE = """\
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.bash import BashOperator
 with DAG(dag_id="huge", schedule=None):
+    BashOperator(task_id="t", bash_command="echo %s")
+""" % ("x" * 1_200_000)
+WIDE = """\
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG(dag_id="wide", schedule=None):
     for i in range(201):
         BashOperator(task_id=f"t{i}", bash_command=f"echo {i}")
 """
@@ -78,7 +85,8 @@ def test_a_manifest_lint_rejects_is_reported_as_our_bug_and_not_written(
     assert found[0]["line"] == 3  # the DAG in the source, not the manifest that was not written
 
 
-def test_a_dag_too_large_for_argo_is_reported_once_and_not_written(tmp_path: Path) -> None:
+def test_a_manifest_too_large_for_argo_is_reported_once_and_not_written(tmp_path: Path) -> None:
+    """One task whose command alone is over Argo's 1 MiB object limit: nothing can split it."""
     (tmp_path / "huge.py").write_text(HUGE)
     out = tmp_path / "out"
     assert main(["airflow", str(tmp_path / "huge.py"), "-o", str(out), "--quiet"]) == 1
@@ -86,4 +94,15 @@ def test_a_dag_too_large_for_argo_is_reported_once_and_not_written(tmp_path: Pat
     codes = [d["code"] for d in diagnostics_of(out)]
     assert codes.count("AM401") >= 1 and "AM903" not in codes
     messages = [d["message"] for d in diagnostics_of(out) if d["code"] == "AM401"]
-    assert any("201" in m for m in messages) and any("not written" in m for m in messages)
+    assert any("1 MiB" in m for m in messages) and any("not written" in m for m in messages)
+
+
+def test_a_dag_wider_than_argo_allows_is_nested_not_refused(tmp_path: Path) -> None:
+    (tmp_path / "wide.py").write_text(WIDE)
+    out = tmp_path / "out"
+    assert main(["airflow", str(tmp_path / "wide.py"), "-o", str(out), "--quiet"]) == 0
+    document = yaml.safe_load((out / "wide.yaml").read_text())
+    dags = [t for t in document["spec"]["templates"] if "dag" in t]
+    assert len(dags) >= 2 and all(len(t["dag"]["tasks"]) <= 200 for t in dags)
+    assert sum(len(t["dag"]["tasks"]) for t in dags) == 201 + len(dags) - 1  # every task, plus one per nested DAG
+    assert "AM401" not in [d["code"] for d in diagnostics_of(out)]

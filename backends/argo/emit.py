@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,9 +13,12 @@ from hera.workflows import DAG, CronWorkflow, Parameter, Workflow, WorkflowTempl
 from hera.workflows import Task as HeraTask
 from hera.workflows import models as m
 
+from backends.argo.conditions import render as render_condition
 from backends.argo.depends import Upstream, condition
+from backends.argo.layout import ROOT, Layout, Node, plan
 from backends.argo.names import Namer, dns_label, parameter_name
-from backends.argo.templates import BuildContext, Images, build_template, run_meta
+from backends.argo.parts import split as split_parts
+from backends.argo.templates import BuildContext, Images, TemplateParts, build_template, run_meta
 from backends.wrappers import WrapperOptions
 from migrator import ir
 from migrator.diagnostics import Diagnostic, diag
@@ -41,6 +45,7 @@ class EmitOptions:
     kind: Kind = Kind.AUTO
     images: Images = field(default_factory=Images)
     wrappers: WrapperOptions = field(default_factory=WrapperOptions)
+    max_dag_tasks: int = MAX_DAG_TASKS  # tests compare a nested layout with the flat one (a larger limit)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Manifest:
     document: dict[str, Any]
     tasks: list[TaskMapping]
     diagnostics: list[Diagnostic]
+    parts: list[dict[str, Any]] = field(default_factory=list)  # WorkflowTemplates the document calls (same file)
 
 
 def choose_kind(workflow: ir.Workflow, requested: Kind) -> tuple[str, Diagnostic | None]:
@@ -83,82 +89,340 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
     kind, kind_note = choose_kind(workflow, options.kind)
     diagnostics = [kind_note] if kind_note else []
     tasks = workflow.tasks()
-
-    task_names = Namer(max_len=128, fallback="t")
+    task_names = Namer(reserved=(ENTRYPOINT,), max_len=128, fallback="t")
     task_name = {t.id: task_names.take(t.id) for t in tasks}
     template_names = Namer(reserved=(ENTRYPOINT,), max_len=128, fallback="t")
-    ctx = BuildContext(options.images, options.wrappers, task_name.__getitem__, {t.id for t in tasks if t.loop})
+    ctx = BuildContext(options.images, options.wrappers, task_name.__getitem__, workflow.fanned_for)
 
-    templates: list[Any] = []
-    by_shape: dict[str, str] = {}
-    may_skip: dict[str, bool] = {}
-    dag_tasks: list[HeraTask | m.DAGTask] = []
-    mapping: list[TaskMapping] = []
-    for task in tasks:
-        tname = task_name[task.id]
-        template, parts = build_template(task, "placeholder", ctx)
-        shape = json.dumps(template._build_template().model_dump(exclude_none=True, by_alias=True), sort_keys=True)
-        if shape not in by_shape:
-            by_shape[shape] = template_names.take(_template_hint(task, tname))
-            template.name = by_shape[shape]
-            templates.append(template)
-        template_name = by_shape[shape]
-
-        ups = [Upstream(task_name[u], may_skip[u]) for u in workflow.upstream(task.id)]
-        cond = condition(task.join, ups)
-        when = cond.when
-        if task.when is not None:
-            own = dag_level(task.when, task_name.__getitem__)
-            when = f"({when}) && ({own})" if when else own
-        may_skip[task.id] = when is not None
-        loop = task.loop
-        dag_tasks.append(HeraTask(
-            name=tname,
-            template=template_name,
-            depends=cond.depends,
-            when=when,
-            arguments=[Parameter(name=k, value=v) for k, v in parts.inputs.items()] or None,
-            with_items=[json.loads(item) for item in loop.items] if loop and loop.items is not None else None,
-            with_param=dag_level((loop.over,), task_name.__getitem__) if loop and loop.over else None,
-        ))
-        status = task.status
-        mapping.append(TaskMapping(
-            source_id=task.id, task=tname, template=template_name, line=task.origin.line, status=status.kind,
-            engine=getattr(status, "engine", None), reason=getattr(status, "reason", None),
-        ))
-
-    if len(dag_tasks) > MAX_DAG_TASKS:
+    leaves = _LeafTemplates(ctx, template_names, options)
+    layout = plan(
+        [t.id for t in tasks],
+        {t.id: Node(workflow.upstream(t.id), _plain(t), t.group, _group_path(workflow, t.group)) for t in tasks},
+        options.max_dag_tasks,
+        force_groups=[g for g, group in workflow.groups.items() if group.loop is not None],
+    )
+    if layout.approximate:
         o = workflow.origin
-        diagnostics.append(diag("AM401", o.path, o.line, o.column,
-                                f"{len(dag_tasks)} tasks in one DAG template; Argo allows {MAX_DAG_TASKS}"))
-    dag = DAG(name=ENTRYPOINT, tasks=dag_tasks, fail_fast=workflow.fail_fast)
-    exit_name, exit_templates = _exit_handler(workflow, ctx, template_names)
-    document = _wrap(kind, name, workflow, [dag, *templates, *exit_templates], exit_name)
-    return Manifest(kind, name, document, mapping, diagnostics)
+        diagnostics.append(diag("AM119", o.path, o.line, o.column, (
+            f"{len(tasks)} tasks are more than one DAG template holds ({options.max_dag_tasks}) and the graph has no exact "
+            "split: some tasks are in nested DAGs that wait for all of their members' upstreams, so they may start "
+            "later, and after a failure a nested DAG does not run where some of its tasks would have")))
+    dags = _Dags(workflow, layout, task_name, template_names, leaves, ctx)
+    dag_templates, mapping = dags.build()
+    exit_name, exit_templates = _exit_handler(workflow, ctx, template_names, leaves)
+    document = _wrap(kind, name, workflow, [*dag_templates, *leaves.templates, *exit_templates], exit_name)
+    document, parts = split_parts(document, name)
+    if parts:
+        o = workflow.origin
+        diagnostics.append(diag("AM119", o.path, o.line, o.column, (
+            f"the workflow is larger than Argo's 1 MiB object limit: its nested DAGs are in {len(parts)} "
+            "WorkflowTemplates written in the same file (apply them together)")))
+    if len(document["spec"].get("workflowSpec", document["spec"])["templates"]) > MAX_TEMPLATES:
+        o = workflow.origin
+        diagnostics.append(diag("AM401", o.path, o.line, o.column, (
+            f"more than {MAX_TEMPLATES} templates: {len(leaves.templates)} distinct task definitions and "
+            f"{len(dag_templates)} DAG templates; Argo allows {MAX_TEMPLATES}")))
+    return Manifest(kind, name, document, mapping, diagnostics, parts)
+
+
+MAX_TEMPLATES = 200
+
+
+def _plain(task: ir.Task) -> bool:
+    return task.join is ir.JoinRule.ALL_SUCCESS and task.when is None and not task.tolerate_failure
+
+
+def _group_path(workflow: ir.Workflow, group: str | None) -> tuple[str, ...]:
+    path: list[str] = []
+    while group is not None and group in workflow.groups:
+        path.append(group)
+        group = workflow.groups[group].parent
+    return tuple(reversed(path))
+
+
+class _LeafTemplates:
+    """One template per distinct definition: tasks whose template-relevant fields are equal share it, and it is
+    built (with Hera) once."""
+
+    def __init__(self, ctx: BuildContext, names: Namer, options: EmitOptions) -> None:
+        self.ctx, self.names, self.options = ctx, names, options
+        self.templates: list[Any] = []
+        self.by_key: dict[object, tuple[str, TemplateParts]] = {}
+
+    def get(self, task: ir.Task, hint: str) -> tuple[str, TemplateParts]:
+        # The group matters only for what a template reads of others' outputs (one instance or the list of all).
+        key = (task.action, task.outputs, task.inputs, task.retry, task.timeout_seconds, task.semaphore,
+               task.resources, task.group if task.action_reads_outputs() else None)
+        found = self.by_key.get(key)
+        if found is None:
+            template, parts = build_template(task, self.names.take(_template_hint(task, hint)), self.ctx)
+            self.templates.append(template)
+            found = self.by_key[key] = (str(template.name), parts)
+        return found
+
+
+@dataclass
+class _Scope:
+    """One DAG template being written: what its tasks can name, and what crosses its border."""
+
+    key: str
+    name: str
+    imports: dict[str, tuple[str, object]] = field(default_factory=dict)  # input parameter → symbol
+    exports: dict[str, tuple[str, object]] = field(default_factory=dict)  # output parameter → symbol
+    looped: bool = False
+
+
+class _Dags:
+    """Writes the layout's DAG templates. A reference to another task's output is written in the scope where it is
+    read: directly when the producer is in the same DAG, through the outputs of the nested DAG holding it, or
+    through the inputs of the DAG holding the reader; a loop item reaches into nested DAGs as an input."""
+
+    def __init__(self, workflow: ir.Workflow, layout: Layout, task_name: dict[str, str], names: Namer,
+                 leaves: _LeafTemplates, ctx: BuildContext) -> None:
+        self.w, self.layout, self.task_name, self.leaves, self.ctx = workflow, layout, task_name, leaves, ctx
+        self.scopes: dict[str, _Scope] = {ROOT: _Scope(ROOT, ENTRYPOINT)}
+        block_names = Namer(reserved=(ENTRYPOINT, *task_name.values()), max_len=128, fallback="dag")
+        for key, block in layout.blocks.items():
+            hint = (workflow.groups[block.group].label or block.group) if block.group in workflow.groups else \
+                (f"{block.entry}-dag" if block.entry else f"dag-{key.rsplit('/', 1)[-1]}")
+            self.scopes[key] = _Scope(key, block_names.take(hint))
+            template_name = names.take(self.scopes[key].name)
+            self.scopes[key].name = template_name
+            group = workflow.groups.get(block.group or "")
+            self.scopes[key].looped = group is not None and group.loop is not None
+        self.item_name = dict(task_name)
+        for key in layout.blocks:
+            self.item_name[key] = self.scopes[key].name
+        self.edges = self._item_edges()
+        self.may_skip: dict[str, bool] = {}
+
+    # --- structure -------------------------------------------------------------------------------------------
+
+    def _holder(self, item: str) -> str:
+        return self.layout.parent[item]
+
+    def _child_of(self, scope: str, task_id: str) -> str:
+        """The item of ``scope`` that holds ``task_id`` (the task itself, or a nested block)."""
+        item = task_id
+        while self.layout.parent[item] != scope:
+            item = self.layout.parent[item]
+        return item
+
+    def _inside(self, scope: str, item: str) -> bool:
+        key: str | None = item
+        while key is not None:
+            if key == scope:
+                return True
+            key = self.layout.parent.get(key)
+        return False
+
+    def _item_edges(self) -> dict[str, dict[str, set[str]]]:
+        """scope → item → its upstream items in that scope, for every edge of the graph, at the level where the
+        two ends part."""
+        edges: dict[str, dict[str, set[str]]] = {}
+        for down in self.w.graph.nodes:
+            chain_down = [down, *reversed(self.layout.path(down))]
+            for up in self.w.graph.predecessors(down):
+                ups = {self.layout.parent[up]: up}
+                item = up
+                while item in self.layout.parent:
+                    parent = self.layout.parent[item]
+                    ups[parent] = item
+                    item = parent
+                for item_down in chain_down:
+                    scope = self.layout.parent[item_down]
+                    if scope in ups and ups[scope] != item_down:
+                        edges.setdefault(scope, {}).setdefault(item_down, set()).add(ups[scope])
+                        break
+        return edges
+
+    # --- references ------------------------------------------------------------------------------------------
+
+    def ref(self, scope: str, symbol: tuple[str, object]) -> str:
+        """The expression for ``symbol`` in the DAG task fields of ``scope``."""
+        kind, value = symbol
+        if kind == "out":
+            assert isinstance(value, ir.OutputRef)
+            if self._inside(scope, value.task_id):
+                item = self._child_of(scope, value.task_id)
+                if item == value.task_id:
+                    return "{{tasks.%s.outputs.parameters.%s}}" % (self.task_name[item], parameter_name(value.name))
+                export = parameter_name(f"{self.task_name[value.task_id]}-{value.name}")
+                self.scopes[item].exports[export] = symbol
+                return "{{tasks.%s.outputs.parameters.%s}}" % (self.item_name[item], export)
+            name = parameter_name(f"{self.task_name[value.task_id]}-{value.name}")
+        else:
+            assert isinstance(value, ir.ItemRef)
+            name = parameter_name("item" if value.key is None else f"item-{value.key}")
+        self.scopes[scope].imports[name] = symbol
+        return "{{inputs.parameters.%s}}" % name
+
+    def text(self, scope: str, value: ir.Text, own_loop: bool) -> str:
+        out: list[str] = []
+        for part in value:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, ir.OutputRef):
+                out.append(self.ref(scope, ("out", part)))
+            elif isinstance(part, ir.ItemRef):
+                out.append(("{{item}}" if part.key is None else "{{item.%s}}" % part.key) if own_loop
+                           else self.ref(scope, ("item", part)))
+            elif isinstance(part, ir.ParamRef):
+                out.append("{{workflow.parameters.%s}}" % parameter_name(part.name))
+            elif isinstance(part, ir.RunMeta):
+                out.append(run_meta(part))
+            else:
+                raise ValueError(f"{type(part).__name__} cannot be used in a DAG task field")
+        return "".join(out)
+
+    def cond(self, scope: str, cond: ir.Cond, own_loop: bool) -> str:
+        return render_condition(cond, lambda r: self.text(scope, (r,), own_loop))
+
+    # --- writing ---------------------------------------------------------------------------------------------
+
+    def build(self) -> tuple[list[Any], list[TaskMapping]]:
+        mapping: list[TaskMapping] = []
+        dag_tasks: dict[str, list[Any]] = {}
+        order = self._post_order(ROOT)
+        for key in order:
+            block = self.layout.root if key == ROOT else self.layout.blocks[key]
+            dag_tasks[key] = [self._dag_task(key, item, block.entry) for item in block.items]
+        # A nested DAG's outputs are known once every reader was written; resolving one may ask a DAG nested
+        # deeper for an output, so parents come first.
+        outputs: dict[str, list[Parameter]] = {}
+        for key in reversed(order):
+            outputs[key] = [Parameter(name=name, value_from=m.ValueFrom(parameter=self.ref(key, symbol), default=""))
+                            for name, symbol in sorted(self.scopes[key].exports.items())]
+        for task in self.w.tasks():
+            path = [self.scopes[b].name for b in self.layout.path(task.id)]
+            template = self.leaves.get(task, self.task_name[task.id])[0]
+            status = task.status
+            mapping.append(TaskMapping(
+                source_id=task.id, task=".".join([*path, self.task_name[task.id]]), template=template,
+                line=task.origin.line, status=status.kind, engine=getattr(status, "engine", None),
+                reason=getattr(status, "reason", None)))
+        templates: list[Any] = []
+        for key in reversed(order):
+            scope = self.scopes[key]
+            inputs = [Parameter(name=name) for name in sorted(scope.imports)]
+            templates.append(DAG(name=scope.name, tasks=dag_tasks[key], fail_fast=self.w.fail_fast,
+                                 inputs=inputs or None, outputs=outputs[key] or None))
+        return templates, mapping
+
+    def _post_order(self, key: str) -> list[str]:
+        out: list[str] = []
+        stack: list[tuple[str, bool]] = [(key, False)]
+        while stack:
+            current, done = stack.pop()
+            if done:
+                out.append(current)
+                continue
+            stack.append((current, True))
+            block = self.layout.root if current == ROOT else self.layout.blocks[current]
+            stack.extend((i, False) for i in reversed(block.items) if i in self.layout.blocks)
+        return out
+
+    def _dag_task(self, scope: str, item: str, entry: str | None) -> Any:
+        ups = sorted(self.edges.get(scope, {}).get(item, set()))
+        if item in self.layout.blocks:
+            return self._block_task(scope, item, ups)
+        task = self.w.task(item)
+        if entry == item:
+            join, own = ir.JoinRule.ALL_SUCCESS, None  # the block above carries them
+            ups = []
+        else:
+            join, own = task.join, task.when
+        cond = condition(join, [Upstream(self.item_name[u], self.may_skip.get(u, False)) for u in ups])
+        own_loop = task.loop is not None
+        when = cond.when
+        if own is not None:
+            rendered = self.cond(scope, own, own_loop)
+            when = f"({when}) && ({rendered})" if when else rendered
+        self.may_skip[item] = when is not None
+        template, parts = self.leaves.get(task, self.task_name[item])
+        arguments = {**parts.inputs, **{parameter_name(k): v for k, v in task.arguments}}
+        loop = task.loop
+        return HeraTask(
+            name=self.task_name[item], template=template, depends=cond.depends, when=when,
+            arguments=[Parameter(name=k, value=self.text(scope, v, own_loop)) for k, v in arguments.items()] or None,
+            with_items=_items(loop) if loop else None,
+            with_param=self._param(scope, loop) if loop else None,
+        )
+
+    def _block_task(self, scope: str, key: str, ups: list[str]) -> Any:
+        block = self.layout.blocks[key]
+        inner = self.scopes[key]
+        entry = self.w.task(block.entry) if block.entry else None
+        join = entry.join if entry else ir.JoinRule.ALL_SUCCESS
+        cond = condition(join, [Upstream(self.item_name[u], self.may_skip.get(u, False)) for u in ups])
+        group = self.w.groups.get(block.group or "")
+        loop = group.loop if group else None
+        when = cond.when
+        if entry is not None and entry.when is not None:
+            rendered = self.cond(scope, entry.when, False)
+            when = f"({when}) && ({rendered})" if when else rendered
+        self.may_skip[key] = when is not None
+        arguments = []
+        for name, symbol in sorted(inner.imports.items()):
+            if symbol[0] == "item" and loop is not None:
+                value = self.text(scope, (symbol[1],), True)  # type: ignore[arg-type]
+            else:
+                value = self.ref(scope, symbol)
+            arguments.append(Parameter(name=name, value=value))
+        return HeraTask(
+            name=inner.name, template=inner.name, depends=cond.depends, when=when, arguments=arguments or None,
+            with_items=_items(loop) if loop else None,
+            with_param=self._param(scope, loop) if loop else None,
+        )
+
+    def _param(self, scope: str, loop: ir.Loop) -> str | None:
+        if loop.over is not None:
+            return self.text(scope, (loop.over,), False)
+        return None
+
+
+def _items(loop: ir.Loop) -> list[Any] | None:
+    if loop.items is not None:
+        return [json.loads(item) for item in loop.items]
+    if loop.sources and all(s.items is not None for s in loop.sources):
+        return combine(loop)
+    return None
+
+
+def combine(loop: ir.Loop) -> list[Any]:
+    """The items of a loop over several literal sources: one object per iteration, keyed by source name."""
+    lists = [[json.loads(i) for i in s.items or ()] for s in loop.sources]
+    names = [s.name for s in loop.sources]
+    if loop.mode is ir.LoopMode.ZIP:
+        rows = list(zip(*lists, strict=False))
+    else:
+        rows = list(itertools.product(*lists))
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 EXIT_HANDLER = "exit-handler"
 
 
-def _exit_handler(workflow: ir.Workflow, ctx: BuildContext, names: Namer) -> tuple[str | None, list[Any]]:
+def _exit_handler(workflow: ir.Workflow, ctx: BuildContext, names: Namer,
+                  leaves: _LeafTemplates) -> tuple[str | None, list[Any]]:
     """Tasks that run when the workflow ends (callbacks); they never change the workflow's phase."""
     if not workflow.on_exit:
         return None, []
     task_names = Namer(max_len=128, fallback="t")
-    templates: list[Any] = []
     tasks: list[HeraTask | m.DAGTask] = []
     for task in workflow.on_exit:
         tname = task_names.take(task.id)
-        template, parts = build_template(task, names.take(f"{tname}"), ctx)
-        templates.append(template)
+        template, parts = leaves.get(task, tname)
         tasks.append(HeraTask(
-            name=tname, template=template.name, when=dag_level(task.when, ctx.task_name_of) if task.when else None,
-            arguments=[Parameter(name=k, value=v) for k, v in parts.inputs.items()] or None,
+            name=tname, template=template,
+            when=render_condition(task.when, lambda r: dag_level((r,), ctx.task_name_of)) if task.when else None,
+            arguments=[Parameter(name=k, value=dag_level(v, ctx.task_name_of)) for k, v in parts.inputs.items()]
+            or None,
             # Airflow's callbacks do not change the run's state; a failing exit handler would (§2.4).
             continue_on=m.ContinueOn(failed=True, error=True) if task.tolerate_failure else None,
         ))
     exit_name = names.take(EXIT_HANDLER)
-    return exit_name, [DAG(name=exit_name, tasks=tasks, fail_fast=False), *templates]
+    return exit_name, [DAG(name=exit_name, tasks=tasks, fail_fast=False)]
 
 
 def dag_level(value: ir.Text, task_name_of: Callable[[str], str]) -> str:
@@ -181,8 +445,13 @@ def dag_level(value: ir.Text, task_name_of: Callable[[str], str]) -> str:
 
 
 def _template_hint(task: ir.Task, task_name: str) -> str:
+    """A shared definition is named for what it runs (its function, its construct); a task's own, for the task."""
     if isinstance(task.action, ir.Noop):
         return "noop"
+    if task.inputs:
+        if isinstance(task.action, ir.PythonCall):
+            return task.action.function
+        return task.construct
     return task_name
 
 
@@ -199,9 +468,9 @@ def _wrap(kind: str, name: str, workflow: ir.Workflow, templates: list[Any], exi
         on_exit=exit_dag,
     )
     if kind == "Workflow":
-        return Workflow(generate_name=f"{name}-", **common).to_dict()
+        return _lean(Workflow(generate_name=f"{name}-", **common).to_dict())
     if kind == "WorkflowTemplate":
-        return WorkflowTemplate(name=name, **common).to_dict()
+        return _lean(WorkflowTemplate(name=name, **common).to_dict())
     schedule = workflow.schedule
     assert schedule is not None
     cron = CronWorkflow(
@@ -209,7 +478,16 @@ def _wrap(kind: str, name: str, workflow: ir.Workflow, templates: list[Any], exi
         concurrency_policy="Forbid" if schedule.max_active_runs == 1 else None,
         **common,
     )
-    return cron.to_dict()
+    return _lean(cron.to_dict())
+
+
+def _lean(document: dict[str, Any]) -> dict[str, Any]:
+    """Hera writes a DAG's failFast on the template too, where false is Argo's default: once is enough."""
+    spec = document["spec"].get("workflowSpec", document["spec"])
+    for template in spec.get("templates", []):
+        if "dag" in template and template.get("failFast") is False:
+            del template["failFast"]
+    return document
 
 
 def _parameter(p: ir.Parameter) -> Parameter:

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
 
 from hera.workflows import HTTP, Container, Env, Parameter, Script, SecretEnv, Suspend
 from hera.workflows import Resource as HeraResource
@@ -22,6 +21,8 @@ from hera.workflows import models as m
 from backends.argo.names import dns_label, parameter_name
 from backends.wrappers import WrapperOptions, wrapper_spec
 from migrator.ir import (
+    BOOLEAN,
+    STRING,
     Action,
     AwaitWorkflow,
     ContainerRun,
@@ -42,11 +43,10 @@ from migrator.ir import (
     Wait,
     Wrapped,
 )
+from migrator.runtime import OUTPUT_DIR, output_path
 
 Template = Container | Script | Suspend | HTTP | HeraResource
 
-OUTPUT_DIR = "/tmp/argo-migrate"
-OUTPUT_DIR_ENV = "ARGO_MIGRATE_OUTPUTS"
 
 # strftime directives that Argo can format from the workflow's creation time (docs/variables.md).
 _STRFTIME = set("aAbBcCdDeFgGhHIjklmMnprRStTuUVwWxXyYzZ")
@@ -123,7 +123,8 @@ def strftime_supported(fmt: str) -> bool:
 class TemplateParts:
     """A template under construction and what its DAG task must pass to it."""
 
-    inputs: dict[str, str] = field(default_factory=dict)  # input parameter name → value in the DAG task
+    # Input parameter name → the value its DAG task passes (references the emitter writes in the task's scope).
+    inputs: dict[str, Text] = field(default_factory=dict)
     secrets: dict[str, SecretRef] = field(default_factory=dict)  # environment variable → secret key
 
     def bind(self, ref: Ref, task_name_of: Callable[[str], str]) -> str:
@@ -140,12 +141,11 @@ class TemplateParts:
             return f"$({var})"
         if isinstance(ref, ItemRef):
             name = parameter_name("item" if ref.key is None else f"item-{ref.key}")
-            self.inputs[name] = "{{item}}" if ref.key is None else "{{item.%s}}" % ref.key
+            self.inputs[name] = (ref,)
             return "{{inputs.parameters.%s}}" % name
         assert isinstance(ref, OutputRef)
-        producer = task_name_of(ref.task_id)
-        name = parameter_name(f"{producer}-{ref.name}")
-        self.inputs[name] = "{{tasks.%s.outputs.parameters.%s}}" % (producer, parameter_name(ref.name))
+        name = parameter_name(f"{task_name_of(ref.task_id)}-{ref.name}")
+        self.inputs[name] = (ref,)
         return "{{inputs.parameters.%s}}" % name
 
     def secret_env(self) -> list[Env | SecretEnv]:
@@ -206,7 +206,7 @@ def _resources(task: Task) -> m.ResourceRequirements | None:
     return m.ResourceRequirements(requests=quantities, limits=quantities) if quantities else None
 
 
-_LOADER = (
+_LOAD_ARG = (
     "def _am_arg(name):\n"
     "    raw = _am_os.environ.get(name, '')\n"
     "    if raw == '':\n"
@@ -215,7 +215,8 @@ _LOADER = (
     "        return _am_json.loads(raw)\n"
     "    except ValueError:\n"
     "        return raw  # Argo renders string loop items without quotes\n"
-    "\n\n"
+)
+_LOAD_LIST = (
     "def _am_list(name):\n"
     "    # A fanned-out producer's outputs arrive aggregated by Argo: a JSON list of each instance's JSON text.\n"
     "    values = _am_arg(name) or []\n"
@@ -229,12 +230,22 @@ _LOADER = (
 )
 
 
+def _needs_json(action: PythonCall, outputs: tuple[str, ...], aggregated: set[int], raw: set[int]) -> bool:
+    loads = any(arg.ref is not None and i not in raw for i, arg in enumerate(action.args))
+    return loads or bool(aggregated) or (bool(outputs) and action.result == "return")
+
+
 def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[str, ...],
-                 aggregated: set[int]) -> str:
+                 aggregated: set[int], raw: set[int] = frozenset()) -> str:  # type: ignore[assignment]
     call_args: list[str] = []
     for i, arg in enumerate(action.args):
         loader = "_am_list" if i in aggregated else "_am_arg"
-        value = (arg.literal or "None") if arg.ref is None else f"{loader}({env_names[i]!r})"
+        if arg.ref is None:
+            value = arg.literal or "None"
+        elif i in raw:
+            value = f"_am_os.environ[{env_names[i]!r}]"
+        else:
+            value = f"{loader}({env_names[i]!r})"
         if arg.name is None:
             call_args.append(value)
         elif arg.name == "**":
@@ -245,13 +256,15 @@ def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[s
         "",
         "",
         "# --- argo-migrate: call the task function and keep what it returns ---",
-        "import json as _am_json",
+        *(["import json as _am_json"] if _needs_json(action, outputs, aggregated, raw) else []),
         "import os as _am_os",
         "",
-        "",
-        _LOADER,
-        "",
     ]
+    # Only the loaders the call uses, so that a template stays as short as the code it runs.
+    if any(arg.ref is not None and i not in raw for i, arg in enumerate(action.args)):
+        lines += ["", _LOAD_ARG]
+    if aggregated:
+        lines += ["", _LOAD_LIST]
     call = f"{action.function}({', '.join(call_args)})"
     if action.poll is not None:
         interval, timeout = action.poll
@@ -278,14 +291,13 @@ def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[s
         lines.append(f"_am_result = {call}")
     if action.soft_fail:
         lines += [
-            f"_am_os.makedirs(_am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r}), exist_ok=True)",
-            f"with open(_am_os.path.join(_am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r}), 'proceed'), 'w') "
-            "as _am_out:",
+            f"_am_os.makedirs({OUTPUT_DIR!r}, exist_ok=True)",
+            f"with open({output_path('proceed')!r}, 'w') as _am_out:",
             "    _am_out.write('false' if _am_result is None else 'true')",
         ]
     if action.result in ("branch", "short_circuit"):
         lines += [
-            f"_am_dir = _am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r})",
+            f"_am_dir = {OUTPUT_DIR!r}",
             "_am_os.makedirs(_am_dir, exist_ok=True)",
         ]
         if action.result == "branch":
@@ -313,7 +325,7 @@ def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[s
         ]
     elif outputs:
         lines += [
-            f"_am_dir = _am_os.environ.get({OUTPUT_DIR_ENV!r}, {OUTPUT_DIR!r})",
+            f"_am_dir = {OUTPUT_DIR!r}",
             "_am_os.makedirs(_am_dir, exist_ok=True)",
             "with open(_am_os.path.join(_am_dir, 'return_value'), 'w') as _am_out:",
             "    _am_json.dump(_am_result, _am_out, default=str)",
@@ -337,12 +349,16 @@ def _script(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> T
     env_names: dict[int, str] = {}
     env: list[Env | SecretEnv] = []
     aggregated: set[int] = set()
+    raw: set[int] = set()
     for i, arg in enumerate(action.args):
         if arg.ref is not None:
             env_names[i] = f"AM_ARG_{i}"
             env.append(Env(name=env_names[i], value=parts.bind(arg.ref, ctx.task_name_of)))
-            if isinstance(arg.ref, OutputRef) and arg.ref.task_id in ctx.fanned_out:
+            port = task.input(arg.ref.name) if isinstance(arg.ref, InputRef) else None
+            if (isinstance(arg.ref, OutputRef) and ctx.fanned_for(arg.ref.task_id, task)) or (port and port.type.array):
                 aggregated.add(i)
+            elif port is not None and port.type == STRING:
+                raw.add(i)  # a string input is passed as it is, not as JSON
     env += _env(action.env, parts, ctx)
     env = parts.secret_env() + env
     header = ""
@@ -355,13 +371,9 @@ def _script(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> T
         command = ["uv", "run", "--no-project", "--script"]
         image = action.image or ctx.images.uv
     preamble = action.preamble.rstrip() + "\n\n\n" if action.preamble.strip() else ""
-    source = header + preamble + action.source.rstrip() + "\n" + _python_stub(action, env_names, task.outputs, aggregated)
+    source = header + preamble + action.source.rstrip() + "\n" + _python_stub(action, env_names, task.output_names, aggregated, raw)
     return Script(name=name, image=image, command=command, source=source, env=env or None,
                   add_cwd_to_sys_path=False)
-
-
-# Outputs that are flags ("true"/"false") rather than values; a skipped producer reads as "false".
-FLAG_OUTPUTS = re.compile(r"^(proceed|follow_\d+)$")
 
 
 def _declare_outputs(template: Template, task: Task) -> None:
@@ -369,13 +381,12 @@ def _declare_outputs(template: Template, task: Task) -> None:
     its consumers (Argo fails a reference to a missing output otherwise; ARGO-SEMANTICS §2.5)."""
     if not task.outputs or not isinstance(template, Container | Script):
         return
+    # A boolean output (a flag such as a branch decision) reads as "false" when its producer wrote nothing.
     template.outputs = [
-        Parameter(name=parameter_name(out), value_from=m.ValueFrom(
-            path=f"{OUTPUT_DIR}/{parameter_name(out)}", default="false" if FLAG_OUTPUTS.match(out) else ""))
+        Parameter(name=parameter_name(out.name), value_from=m.ValueFrom(
+            path=f"{OUTPUT_DIR}/{parameter_name(out.name)}", default="false" if out.type == BOOLEAN else ""))
         for out in task.outputs
     ]
-    env: list[Any] = list(cast(Any, template.env) or [])
-    template.env = [Env(name=OUTPUT_DIR_ENV, value=OUTPUT_DIR), *env]
 
 
 def _noop(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
@@ -481,7 +492,8 @@ class BuildContext:
     images: Images
     wrapper_options: WrapperOptions
     task_name_of: Callable[[str], str]
-    fanned_out: set[str] = field(default_factory=set)  # task ids with a loop: their outputs arrive aggregated
+    # Whether a consumer sees a producer's outputs aggregated (a list, one value per instance).
+    fanned_for: Callable[[str, Task], bool] = lambda producer, consumer: False
 
 
 Builder = Callable[[Task, str, TemplateParts, BuildContext], Template]
@@ -504,8 +516,9 @@ def build_template(task: Task, name: str, ctx: BuildContext) -> tuple[Template, 
     action: Action = task.action
     template = TEMPLATE_TABLE[type(action)](task, name, parts, ctx)
     _declare_outputs(template, task)
-    if parts.inputs:
-        template.inputs = [Parameter(name=k) for k in parts.inputs]
+    declared = [*parts.inputs, *(parameter_name(p.name) for p in task.inputs)]
+    if declared:
+        template.inputs = [Parameter(name=k) for k in dict.fromkeys(declared)]
     if task.retry is not None:
         backoff = None
         if task.retry.delay_seconds is not None:

@@ -11,7 +11,7 @@ import libcst as cst
 
 from frontends import FrontendResult
 from frontends.airflow.build import Builder
-from frontends.airflow.interpreter import Interpreter
+from frontends.airflow.dag_builder import DagBuilder
 from frontends.airflow.plugins import PLUGIN_ERRORS, plugin_rows
 from frontends.airflow.values import Qual
 from migrator.diagnostics import diag
@@ -61,7 +61,7 @@ def parse(path: str, source: bytes) -> FrontendResult:
                                        f"syntax error: {exc.message}"))
         return result
     _report_plugin_errors(path, result)
-    interpreter = Interpreter(path, module)
+    interpreter = DagBuilder(path, module, text)
     info = interpreter.run()
     result.diagnostics.extend(info.diagnostics)
     if not info.dags and not any(d.code == "AM126" for d in info.diagnostics):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -12,28 +13,37 @@ import networkx as nx
 
 from frontends.airflow import jinja
 from frontends.airflow import schedule as schedules
-from frontends.airflow.interpreter import Interpretation, Scope
+from frontends.airflow.dag_builder import Interpretation
+from frontends.airflow.evaluator import Scope
 from frontends.airflow.model import DagDraft, TaskDraft
 from frontends.airflow.operators import BY_NAME, COMMON_ARGS, COSMETIC_ARGS
 from frontends.airflow.plugins import plugin_rows
 from frontends.airflow.python_source import extract
-from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, wrap
+from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, group_mapping, wrap
 from frontends.airflow.translators.python import translate_callback
 from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown, XComArg
 from migrator.diagnostics import Diagnostic, diag
 from migrator.ir import (
+    BOOLEAN,
+    JSON,
+    Compare,
+    Cond,
     EdgeKind,
+    Group,
     JoinRule,
+    Literal,
+    Loop,
     OutputRef,
     Parameter,
+    Port,
     Retry,
     RunMeta,
     Schedule,
     SourceLoc,
     Task,
-    Text,
     Workflow,
     Wrapped,
+    all_of,
 )
 
 _RULE_ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
@@ -86,34 +96,35 @@ class Builder:
         for name, value in sorted(draft.kwargs.items()):
             if name not in _DAG_ARGS_HANDLED and value is not None:
                 self.note("AM110", draft.line, draft.column, f"DAG argument {name!r} is not translated")
-        gates: dict[str, list[Text]] = {}
+        gates: dict[str, list[Cond]] = {}
         order = list(nx.lexicographical_topological_sort(
             graph, key=lambda t: (draft.tasks[t].line, draft.tasks[t].column, t)))
         for task_id in order:
-            ctx.ancestors = nx.ancestors(graph, task_id)
+            ctx.is_upstream = _upstream_of(graph, task_id)
             ctx.downstream = sorted(graph.successors(task_id))
             task, result = self._task(draft.tasks[task_id], ctx)
             if gates.get(task_id):
-                when = _join_conditions(gates[task_id])
-                task = replace(task, when=when)
+                task = replace(task, when=all_of(*gates[task_id]))
             for target, output in result.gates.items():
-                condition: Text = (OutputRef(task_id, output), " == true")
+                condition: Cond = Compare(OutputRef(task_id, output), "==", Literal(True))
                 receivers = [target]
                 if result.gate_descendants:
                     receivers = sorted(nx.descendants(graph, task_id))
                     output = next(iter(result.gates.values()))
-                    condition = (OutputRef(task_id, output), " == true")
+                    condition = Compare(OutputRef(task_id, output), "==", Literal(True))
                 for receiver in receivers:
                     gates.setdefault(receiver, [])
                     if condition not in gates[receiver]:
                         gates[receiver].append(condition)
                 if result.gate_descendants:
                     break
-            ctx.outputs[task_id] = set(task.outputs)
+            if task.outputs:  # only producers: a translator asks about them, never about every task
+                ctx.outputs[task_id] = set(task.output_names)
             workflow.add_task(task)
         for up, down, data in draft.edges:
             if up in draft.tasks and down in draft.tasks:
                 workflow.add_edge(up, down, EdgeKind.DATA if data else EdgeKind.ORDER)
+        self._groups(draft, workflow, ctx)
         workflow.parallelism = self._parallelism(draft)
         workflow.on_exit = self._callbacks(draft, ctx)
         if draft.edge_labels:
@@ -164,7 +175,9 @@ class Builder:
             construct=draft.construct,
             action=result.action,
             status=result.status,
-            outputs=result.outputs,
+            # Flags a task sets for its downstream (a branch decision, a short-circuit) are booleans; what a Python
+            # callable returns is JSON, as Airflow serialises XComs.
+            outputs=tuple(Port(name, BOOLEAN if name in result.gates.values() else JSON) for name in result.outputs),
             retry=result.retry or self._retry(draft),
             timeout_seconds=self._seconds(draft.arg("execution_timeout"), draft.line, draft.column,
                                           "execution_timeout"),
@@ -242,6 +255,38 @@ class Builder:
 
     # --- DAG-level ---------------------------------------------------------------------------------------------
 
+    def _groups(self, draft: DagDraft, workflow: Workflow, ctx: TranslateContext) -> None:
+        """TaskGroups become IR groups (innermost per task); a mapped task group's loop is its group's, so that its
+        tasks run once per item, each item on its own."""
+        members = {g: set(ids) & set(workflow.graph.nodes) for g, ids in draft.groups.items()}
+        members = {g: m for g, m in members.items() if m}
+        by_size = sorted(members, key=lambda g: (len(members[g]), g))
+        parent: dict[str, str | None] = {}
+        for g in by_size:
+            parent[g] = next((o for o in by_size if o != g and members[g] < members[o]
+                              or (o != g and members[g] == members[o] and g.startswith(o + "."))), None)
+        loops: dict[str, Loop] = {}
+        for task in draft.tasks.values():
+            if task.mapped_group and task.mapped_group not in loops and task.task_id in workflow.graph:
+                try:
+                    found = group_mapping(task, ctx)
+                except Untranslatable as why:
+                    self.note(why.code, task.line, task.column, f"mapped task group {task.mapped_group!r}: "
+                              f"{why.message}")
+                    continue
+                if found is not None:
+                    loops[task.mapped_group] = found.loop
+        for g in by_size:
+            draft_line = next((draft.tasks[t].line for t in draft.groups[g] if t in draft.tasks), draft.line)
+            workflow.groups[g] = Group(g, SourceLoc(self.path, draft_line), label=g, parent=parent[g],
+                                       loop=loops.get(g))
+        innermost: dict[str, str] = {}
+        for g in reversed(by_size):  # larger first, so that the smallest holding a task wins
+            for t in members[g]:
+                innermost[t] = g
+        for t, g in innermost.items():
+            workflow.replace_task(replace(workflow.task(t), group=g))
+
     def _parallelism(self, draft: DagDraft) -> int | None:
         value = draft.kwargs.get("max_active_tasks", draft.kwargs.get("concurrency"))
         if value is None:
@@ -254,7 +299,7 @@ class Builder:
     def _callbacks(self, draft: DagDraft, ctx: TranslateContext) -> tuple[Task, ...]:
         """DAG callbacks run in the exit handler, each only for the outcome it is for."""
         tasks: list[Task] = []
-        for name, condition in (("on_success_callback", " == Succeeded"), ("on_failure_callback", " != Succeeded")):
+        for name, op in (("on_success_callback", "=="), ("on_failure_callback", "!=")):
             value = draft.kwargs.get(name)
             if value is None:
                 continue
@@ -272,7 +317,7 @@ class Builder:
                     continue
                 tasks.append(Task(
                     id=task_id, origin=SourceLoc(self.path, draft.line, draft.column), construct=name, action=call,
-                    when=(RunMeta("status"), condition), tolerate_failure=True,
+                    when=Compare(RunMeta("status"), op, Literal("Succeeded")), tolerate_failure=True,
                 ))
         return tuple(tasks)
 
@@ -333,13 +378,16 @@ def _merge_parameters(declared: tuple[Parameter, ...], needed: list[Parameter]) 
     return tuple(out.values())
 
 
-def _join_conditions(conditions: list[Text]) -> Text:
-    parts: list[Any] = []
-    for i, condition in enumerate(conditions):
-        if i:
-            parts.append(" && ")
-        parts.extend(condition)
-    return tuple(parts)
+def _upstream_of(graph: nx.DiGraph, task_id: str) -> Callable[[str], bool]:
+    """A membership test for the ancestors of ``task_id``, computed on first use."""
+    found: list[set[str]] = []
+
+    def test(other: str) -> bool:
+        if not found:
+            found.append(nx.ancestors(graph, task_id))
+        return other in found[0]
+
+    return test
 
 
 _XCOM_KEY = re.compile(r"xcom_pull\(\s*(?:task_ids\s*=\s*)?['\"]([^'\"]+)['\"]\s*,\s*key\s*=\s*['\"]([^'\"]+)['\"]")

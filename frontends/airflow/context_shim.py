@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrator.ir import OutputRef, ParamRef, RunMeta, Text
+from migrator.runtime import OUTPUT_DIR
 
 SUPPORTED = frozenset({
     "ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date", "execution_date",
@@ -52,7 +53,7 @@ def build(dag_id: str, task_id: str, params: dict[str, bool], pulls: list[tuple[
         env.append(("AM_DAG_RUN_CONF", (ParamRef(DAG_RUN_CONF_PARAM),)))
     code = _TEMPLATE.format(
         dag_id=repr(dag_id), task_id=repr(task_id), xcom=repr(dict(sorted(xcom_vars.items()))),
-        params="\n".join(param_lines),
+        params="\n".join(param_lines), output_dir=OUTPUT_DIR,
     )
     return Shim(code, env, reads_conf)
 
@@ -89,7 +90,7 @@ class _AmTaskInstance:
         return None if raw == "" else _am_cjson.loads(raw)
 
     def xcom_push(self, key, value, **_ignored):
-        folder = _am_cos.environ.get("ARGO_MIGRATE_OUTPUTS", "/tmp/argo-migrate")
+        folder = "{output_dir}"
         _am_cos.makedirs(folder, exist_ok=True)
         with open(_am_cos.path.join(folder, key), "w") as out:
             _am_cjson.dump(value, out, default=str)

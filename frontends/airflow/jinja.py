@@ -26,6 +26,7 @@ interval timetables ``ds`` is one interval earlier: callers diagnose that case (
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -108,15 +109,23 @@ def translate(value: str, ctx: JinjaContext) -> JinjaResult:
 def _expression(source: str, ctx: JinjaContext, result: JinjaResult) -> list[str | Ref]:
     if "|" in source:
         raise _Untranslatable("filters are not translated")
-    try:
-        node = cst.parse_expression(source)
-    except cst.ParserSyntaxError as exc:
-        raise _Untranslatable("not an expression argo-migrate understands") from exc
+    node = _parse(source)
+    if node is None:
+        raise _Untranslatable("not an expression argo-migrate understands")
     for row in TABLE:
         found = row(node, ctx, result)
         if found is not None:
             return found
     raise _Untranslatable("has no Argo translation yet")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(source: str) -> cst.BaseExpression | None:
+    """A DAG repeats the same few expressions (``ds``) in every task: parse each once (trees are immutable)."""
+    try:
+        return cst.parse_expression(source)
+    except cst.ParserSyntaxError:
+        return None
 
 
 # --- helpers over LibCST expressions ------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from frontends.airflow.interpreter import Interpretation, Scope
+from frontends.airflow.dag_builder import Interpretation
+from frontends.airflow.evaluator import Scope
 from frontends.airflow.values import FuncDef, Qual
 
 # Names Airflow injects into a callable's keyword arguments from the task context.

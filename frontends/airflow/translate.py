@@ -59,7 +59,9 @@ class TranslateContext:
     params: dict[str, bool]  # DAG param name → whether its value is JSON rather than a plain string
     outputs: dict[str, set[str]]  # task id → outputs it declares (tasks already translated)
     extract_python: Callable[[FuncDef], PythonSource]
-    ancestors: set[str] = field(default_factory=set)  # of the task being translated
+    # Whether a task is upstream of the task being translated: asked only about producers of outputs, so that
+    # translating N tasks never computes N ancestor sets.
+    is_upstream: Callable[[str], bool] = lambda _: False
     downstream: list[str] = field(default_factory=list)  # direct downstream task ids of the task
     consumed_keys: dict[str, set[str]] = field(default_factory=dict)  # producer → XCom keys read downstream
     mapped_group_of: dict[str, str] = field(default_factory=dict)  # task id → the mapped @task_group it is in
@@ -68,7 +70,7 @@ class TranslateContext:
     secret_variables: list[str] = field(default_factory=list)  # Variables read from jinja.VARIABLES_SECRET
 
     def upstream_outputs(self) -> dict[str, set[str]]:
-        return {t: self.outputs[t] for t in self.ancestors if t in self.outputs}
+        return {t: names for t, names in self.outputs.items() if names and self.is_upstream(t)}
 
 
 Translator = Callable[[TaskDraft, TranslateContext], Translation]
@@ -89,7 +91,7 @@ def wrap(task: TaskDraft, ctx: TranslateContext, code: str, reason: str) -> Tran
 
 
 def output_ref(value: XComArg, ctx: TranslateContext) -> OutputRef:
-    if value.task_id not in ctx.ancestors:
+    if not ctx.is_upstream(value.task_id):
         raise Untranslatable("AM117", f"the output of {value.task_id!r} is read by a task that is not downstream")
     if value.key not in ctx.outputs.get(value.task_id, set()):
         raise Untranslatable("AM117", f"the output {value.task_id}.{value.key} has no native translation yet")
@@ -149,14 +151,21 @@ MAX_ITEMS = 10_000
 
 
 def mapping(task: TaskDraft, ctx: TranslateContext) -> Mapping | None:
-    """``.expand(x=[...])`` → withItems; ``.expand(x=upstream_output)`` → withParam; None when not mapped."""
+    """``.expand(x=[...])`` → withItems; ``.expand(x=upstream_output)`` → withParam; None when the task itself is
+    not mapped (a task of a mapped task group is not: its group loops, see :func:`group_mapping`)."""
     if task.expanded is not None:
         return _mapping(dict(task.expanded), ctx)
-    if task.group_expanded is not None:
-        found = _mapping(dict(task.group_expanded), ctx)
-        found.own = False
-        return found
     return None
+
+
+def group_mapping(task: TaskDraft, ctx: TranslateContext) -> Mapping | None:
+    """The loop of the mapped task group ``task`` belongs to, and what each of the group's arguments is inside one
+    iteration (an item reference), or None outside any mapped group."""
+    if task.group_expanded is None:
+        return None
+    found = _mapping(dict(task.group_expanded), ctx)
+    found.own = False
+    return found
 
 
 def group_item_ref(value: GroupItem, found: Mapping | None) -> Ref:

@@ -9,6 +9,7 @@ from frontends.airflow.translate import TranslateContext, Translation, Untransla
 from frontends.airflow.translators.python import SOFT_FAIL_NOTE, Variant, poll_settings, translate_callable
 from frontends.airflow.translators.secrets import env_text
 from migrator.ir import ContainerRun, ItemRef, PythonCall, Text, text
+from migrator.runtime import shell_write
 
 BASH_IMAGE = "bash:5.2"
 
@@ -61,7 +62,7 @@ def bash_sensor(task: TaskDraft, ctx: TranslateContext) -> Translation:
     """Poke until the command exits 0, every poke_interval seconds, failing after timeout."""
     interval, timeout, soft = poll_settings(task)
     command = _command(task, ctx, task.arg("bash_command"))
-    on_timeout = ('mkdir -p "$ARGO_MIGRATE_OUTPUTS"; echo false > "$ARGO_MIGRATE_OUTPUTS/proceed"; exit 0'
+    on_timeout = (f'{shell_write("proceed", "false")}; exit 0'
                   if soft else 'echo "argo-migrate: sensor timed out" >&2; exit 1')
     loop = (
         f"deadline=$(( $(date +%s) + {timeout} ))\n"
@@ -71,7 +72,7 @@ def bash_sensor(task: TaskDraft, ctx: TranslateContext) -> Translation:
         "done\n"
     )
     if soft:
-        loop += 'mkdir -p "$ARGO_MIGRATE_OUTPUTS"; echo true > "$ARGO_MIGRATE_OUTPUTS/proceed"\n'
+        loop += shell_write("proceed", "true") + "\n"
     env = (("AM_SENSOR_COMMAND", command), *_env(task, ctx))
     action = ContainerRun(BASH_IMAGE, (text("bash"), text("-c")), (text(loop),), env)
     if not soft:

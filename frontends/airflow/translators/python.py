@@ -16,18 +16,18 @@ from frontends.airflow import context_shim
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.python_source import plain_literal
 from frontends.airflow.translate import (
-    Mapping,
     TranslateContext,
     Translation,
     Untranslatable,
     group_item_ref,
+    group_mapping,
     mapping,
     output_ref,
     templated,
     variable_ref,
 )
 from frontends.airflow.values import AirflowVariable, FuncDef, GroupItem, Unknown, XComArg
-from migrator.ir import ItemRef, Loop, Parameter, PyArg, PythonCall, Text, plain
+from migrator.ir import ItemRef, Parameter, PyArg, PythonCall, Text, plain
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,18 @@ def translate_callable(func: FuncDef, args: list[tuple[str | None, Any]], task: 
     notes: list[tuple[str, str]] = []
     passed: set[str] = set()
 
-    mapped = _same_group_chain(task, args, ctx) or mapping(task, ctx)
+    # A task of a mapped task group runs once per item of its group (the group loops, not the task): the group's
+    # arguments are the item, and another task of the group is that same iteration's instance.
+    mapped = mapping(task, ctx)
+    group = group_mapping(task, ctx)
     loop = mapped.loop if mapped else None
-    for key, ref in (mapped.refs.items() if mapped and mapped.own else []):
+    for key, ref in (mapped.refs.items() if mapped else []):
         py_args.append(PyArg(key, ref=ref))
         passed.add(key)
 
     for name, value in args:
-        if isinstance(value, GroupItem) or (mapped and not mapped.own and _from_group(value, task, ctx)):
-            ref = group_item_ref(value, mapped) if isinstance(value, GroupItem) else ItemRef()
-            py_args.append(PyArg(name, ref=ref))
+        if isinstance(value, GroupItem):
+            py_args.append(PyArg(name, ref=group_item_ref(value, group)))
         else:
             py_args.append(_argument(name, value, len(py_args), env, task, ctx))
         if name:
@@ -98,25 +100,6 @@ def translate_callable(func: FuncDef, args: list[tuple[str | None, Any]], task: 
     )
     return Translation(call, outputs=tuple(outputs), notes=tuple(notes), loop=loop, gates=gates,
                        gate_descendants=variant.gate_descendants)
-
-
-def _from_group(value: Any, task: TaskDraft, ctx: TranslateContext) -> bool:
-    """An output of another task of the same mapped group: inside the group it is that instance's value."""
-    return (isinstance(value, XComArg) and task.mapped_group is not None
-            and ctx.mapped_group_of.get(value.task_id) == task.mapped_group)
-
-
-def _same_group_chain(task: TaskDraft, args: list[tuple[str | None, Any]], ctx: TranslateContext) -> Mapping | None:
-    """In a mapped group, ``b(a(x))``: instance i of b takes instance i of a, so b fans out over a's outputs."""
-    if task.group_expanded is None:
-        return None
-    inner = [v for _, v in args if _from_group(v, task, ctx)]
-    if not inner:
-        return None
-    if len(inner) > 1 or any(isinstance(v, GroupItem) for _, v in args):
-        raise Untranslatable("AM115", "a task of a mapped group that combines several per-item values is not "
-                             "translated yet")
-    return Mapping(Loop(over=output_ref(inner[0], ctx)), {}, own=False)
 
 
 def translate_callback(func: FuncDef, task_id: str, ctx: TranslateContext) -> PythonCall:
