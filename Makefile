@@ -43,6 +43,7 @@ oracles: $(VENV)/.installed-test
 
 bench: install
 	$(BIN)/python benchmarks/bench_cli.py
+	$(BIN)/python benchmarks/bench_ir.py
 
 # Only what the build and test tools create; .cache/ (downloaded corpora) survives, as refetching needs the network.
 clean:

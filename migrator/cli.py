@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from migrator import __version__
 
 if TYPE_CHECKING:
     from migrator.diagnostics import Diagnostic
+    from migrator.pods import PodOptions
     from migrator.report import FileEntry, Report
 
 # Mirrors frontends.FRONTENDS (a test keeps them equal); importing that registry would import networkx.
@@ -54,6 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
                               "written); integrate: run each workflow whole on its original engine; auto: native "
                               "where possible, the original engine per task where not, and whole workflows whose "
                               "structure is only known at run time (default: %(default)s)")
+        sub.add_argument("--default-resources", metavar="SPEC",
+                         help="requests for every pod where the source gives none, per resource: "
+                              "cpu=500m,memory=512Mi[,ephemeral-storage=1Gi,gpu=1]")
+        sub.add_argument("--queue", metavar="NAME",
+                         help="submit every pod to the Kueue LocalQueue NAME (label kueue.x-k8s.io/queue-name)")
+        sub.add_argument("--gpu-toleration", nargs="?", const="nvidia.com/gpu", metavar="KEY",
+                         help="pods that request a GPU tolerate the taint KEY (operator Exists, effect NoSchedule; "
+                              "KEY default: nvidia.com/gpu)")
+        sub.add_argument("--storage", choices=("volume", "artifacts"), default="volume",
+                         help="how files move between tasks: a shared workspace volume, or the artifact repository "
+                              "(default: %(default)s)")
+        sub.add_argument("--storage-class", metavar="NAME", help="storage class of the workspace volume")
+        sub.add_argument("--storage-size", metavar="QUANTITY", default="10Gi",
+                         help="size of the workspace volume (default: %(default)s)")
+        sub.add_argument("--storage-access-mode", default="ReadWriteOnce",
+                         choices=("ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"),
+                         help="access mode of the workspace volume; ReadWriteMany lets parallel tasks on several "
+                              "nodes share it (default: %(default)s)")
         sub.add_argument("--strict", action="store_true",
                          help="exit 1 if any task is wrapped or any warning is given")
         sub.add_argument("--quiet", action="store_true", help="do not print the summary table")
@@ -166,7 +186,19 @@ def _migrate(args: argparse.Namespace) -> int:
             print(_format(d, args.format), file=sys.stderr)
         sys.stderr.flush()  # interleave sensibly with stdout when both go to one terminal or log
 
-    options = PipelineOptions(kind=args.kind, strategy=args.strategy, on_file=on_file)
+    try:
+        pods = _pod_options(args)
+    except ValueError as exc:
+        print(f"argo-migrate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from migrator.pods import is_quantity
+
+    if not is_quantity(args.storage_size):
+        print(f"argo-migrate: error: --storage-size: {args.storage_size!r} is not a Kubernetes quantity",
+              file=sys.stderr)
+        return EXIT_USAGE
+    storage = (args.storage, args.storage_class, args.storage_size, args.storage_access_mode)
+    options = PipelineOptions(kind=args.kind, strategy=args.strategy, on_file=on_file, pods=pods, storage=storage)
     try:
         report = run(args.language, list(args.paths), args.output, options)
     except (MissingExtra, NotYetAvailable) as exc:
@@ -181,6 +213,32 @@ def _migrate(args: argparse.Namespace) -> int:
     where = f"report: {report.report_path}" if report.report_path else "no report written"
     print(f"wrote {written} workflow{'s' if written != 1 else ''} to {args.output} ({where})")
     return _exit_status(report, args.strict)
+
+
+def _pod_options(args: argparse.Namespace) -> PodOptions | None:
+    """--default-resources, --queue and --gpu-toleration, checked as Kubernetes would (ValueError: a usage error)."""
+    from migrator.pods import PodOptions, is_dns_label, is_qualified_name, parse_default_resources
+
+    if args.default_resources is None and args.queue is None and args.gpu_toleration is None:
+        return None
+    defaults = None
+    if args.default_resources is not None:
+        try:
+            defaults = parse_default_resources(args.default_resources)
+        except ValueError as exc:
+            raise ValueError(f"--default-resources: {exc}") from None
+    if args.queue is not None and not is_dns_label(args.queue):
+        raise ValueError(f"--queue: {args.queue!r} is not a DNS-1123 label (at most 63 characters: lower-case "
+                         "letters, digits and '-', starting and ending with a letter or digit)")
+    key = args.gpu_toleration
+    if key is not None:
+        if os.path.exists(key):
+            # `--gpu-toleration dags/` takes the path as KEY: argparse cannot tell them apart.
+            raise ValueError(f"--gpu-toleration: {key!r} is a path; write --gpu-toleration=KEY, or put the option "
+                             "after the paths")
+        if not is_qualified_name(key):
+            raise ValueError(f"--gpu-toleration: {key!r} is not a Kubernetes taint key ([prefix/]name)")
+    return PodOptions(default_resources=defaults, queue=args.queue, gpu_toleration=key)
 
 
 def _tolerant_streams() -> None:

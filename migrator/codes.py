@@ -84,6 +84,9 @@ _ROWS = [
     Code("AM126", _E, "evaluation budget exceeded",
          "Evaluating the file statically needs more steps than the evaluator allows (a huge loop, a recursion); "
          "the file is not migrated rather than migrated in part."),
+    Code("AM128", _E, "not supported by the backend yet",
+         "The workflow needs something the Argo backend cannot write yet (the message says what, and what to use "
+         "instead); it is not written rather than written wrong."),
     Code("AM121", _W, "credential replaced by a Secret reference",
          "A value that looks like a credential was not copied into the manifest; it is read from a Kubernetes "
          "Secret that you must create."),

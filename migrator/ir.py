@@ -80,7 +80,14 @@ class SecretRef:
     key: str
 
 
-Ref = ParamRef | OutputRef | InputRef | RunMeta | ItemRef | SecretRef
+@dataclass(frozen=True)
+class OutputPath:
+    """Where the task itself writes its File or Directory output ``name`` (the backend decides the folder)."""
+
+    name: str
+
+
+Ref = ParamRef | OutputRef | InputRef | RunMeta | ItemRef | SecretRef | OutputPath
 Text = tuple[str | Ref, ...]
 
 
@@ -240,16 +247,12 @@ class PythonCall:
     image: str | None = None  # None: the backend's default Python image
     env: tuple[tuple[str, Text], ...] = ()
     requirements: tuple[str, ...] = ()  # pip requirement strings to install before the call
-    # After the call: "return" keeps the return value as output ``return_value`` (JSON); "bash" runs the returned
-    # string with ``bash -c`` and fails with its exit code (Airflow's @task.bash); "branch" writes output
-    # ``targets[i][1]`` as "true" when the returned task id (or list of ids) names ``targets[i][0]`` or a group
-    # holding it, else "false"; "short_circuit" writes output ``proceed`` as "true" or "false".
-    result: str = "return"
-    targets: tuple[tuple[str, str], ...] = ()
-    # Call repeatedly until the result (or its ``is_done``) is true: (seconds between calls, timeout seconds).
-    poll: tuple[int, int] | None = None
-    # With ``poll``: on timeout, succeed and write output ``proceed`` as "false" instead of failing.
-    soft_fail: bool = False
+    # What the source language does around the call, as Python written by the frontend (the backend knows no
+    # engine's semantics): ``driver`` binds ``_am_result`` from ``{call}`` (default: one call); ``writers`` write
+    # outputs (``migrator.runtime``), each run only when its output is declared; ``epilogue`` runs last.
+    driver: str = ""
+    writers: tuple[tuple[str, str], ...] = ()
+    epilogue: str = ""
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,16 @@ class Wrapped:
         return dict(self.payload).get(key, default)
 
 
-Action = ContainerRun | PythonCall | Noop | Wrapped | Wait | RunWorkflow | AwaitWorkflow | HttpRequest | Resource
+@dataclass(frozen=True)
+class Stage:
+    """The integration pattern's Init and Finalize: ``in`` brings the workflow's raw input files (its output ports,
+    each with the repository key it comes from as ``default``) into the workspace; ``out`` keeps the final outputs
+    (its input ports, bound by the task's arguments) in the artifact repository when the workflow ends."""
+
+    direction: str  # "in" or "out"
+
+
+Action = ContainerRun | PythonCall | Noop | Wrapped | Wait | RunWorkflow | AwaitWorkflow | HttpRequest | Resource | Stage
 
 
 # --- translation status ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import json
 from dataclasses import replace
 
 from migrator.ir import JSON, Loop, OutputRef, Port, PortType, PyArg, PythonCall, Task, Workflow
+from migrator.runtime import keeps_return
 
 COMBINE = '''\
 def combine_loop_sources(mode, names, *lists):
@@ -46,7 +47,8 @@ def lower_loops(workflow: Workflow) -> Workflow:
                 args.append(PyArg(None, literal=repr([json.loads(i) for i in source.items or ()])))
         helper = Task(
             id=helper_id, origin=task.origin, construct="loop-items", group=task.group,
-            action=PythonCall(function="combine_loop_sources", source=COMBINE, args=tuple(args)),
+            action=PythonCall(function="combine_loop_sources", source=COMBINE, args=tuple(args),
+                              writers=(keeps_return(),)),
             outputs=(Port("return_value", PortType(JSON.kind, True)),),
         )
         out.add_task(helper)

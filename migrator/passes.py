@@ -65,7 +65,8 @@ def drop_unread_outputs(workflow: Workflow) -> Workflow:
         read.update((r.task_id, r.name) for r in references(task) if isinstance(r, OutputRef))
     out = workflow.copy()
     for task in out.tasks():
-        kept = tuple(p for p in task.outputs if (task.id, p.name) in read)
+        # A file is made whether or not a task reads it: only values are dropped.
+        kept = tuple(p for p in task.outputs if (task.id, p.name) in read or p.type.is_path)
         if kept != task.outputs:
             out.replace_task(replace(task, outputs=kept))
     return out

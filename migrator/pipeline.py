@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from backends.argo.templates import Images
     from backends.wrappers import WrapperOptions
     from migrator.ir import Workflow
+    from migrator.pods import PodOptions
 
 KINDS = ("auto", "workflow", "workflow-template", "cron-workflow")
 _MAX_MESSAGE = 400
@@ -40,6 +41,10 @@ class PipelineOptions:
     wrappers: WrapperOptions | None = None
     # Called with each file's entry as soon as it is done, so that the CLI can print diagnostics as they come.
     on_file: Callable[[FileEntry], None] | None = None
+    pods: PodOptions | None = None  # resources, queue and GPU toleration asked of every pod
+    # How files move (backends.argo.storage.StorageOptions, as plain values to keep Hera off the import path):
+    # (mode, storage class, size, access mode).
+    storage: tuple[str, str | None, str, str] | None = None
 
 
 def _display(path: str) -> str:
@@ -105,6 +110,13 @@ class _Batch:
             extra["images"] = options.images
         if options.wrappers is not None:
             extra["wrappers"] = options.wrappers
+        if options.pods is not None:
+            extra["pods"] = options.pods
+        if options.storage is not None:
+            from backends.argo.storage import StorageOptions
+
+            mode, storage_class, size, access_mode = options.storage
+            extra["storage"] = StorageOptions(mode, storage_class, size, access_mode)
         self.emit_options: EmitOptions = argo.EmitOptions(kind=self.kind, **extra)
         self.taken: dict[str, str] = {}  # manifest name → "path:line" of the workflow that took it
 
@@ -157,6 +169,8 @@ class _Batch:
             stage = "emit"
             manifest = self.argo.emit(wf, name, self.emit_options)
             notes.extend(manifest.diagnostics)
+            if any(d.severity is Severity.ERROR and d.code != "AM401" for d in manifest.diagnostics):
+                return [*wf.diagnostics, *notes]  # the backend could not write it right: write nothing
             text = "---\n".join(self.dump(d) for d in [manifest.document, *manifest.parts])
 
             stage = "lint"

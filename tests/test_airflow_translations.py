@@ -295,7 +295,7 @@ def test_auto_strategy_integrates_a_dag_whose_tasks_are_only_known_at_run_time()
     assert task.action.engine == "airflow-dag"  # type: ignore[union-attr]
 
 
-def test_mapped_task_group_fans_out_each_task_and_chains_instances() -> None:
+def test_mapped_task_group_is_a_looped_group_whose_tasks_run_once_per_item() -> None:
     workflow, _ = one("""
         from airflow.sdk import task_group
         with DAG("d"):
@@ -314,7 +314,10 @@ def test_mapped_task_group_fans_out_each_task_and_chains_instances() -> None:
             op.expand(num=[1, 2, 3])
         """)
     add, mul = workflow.task("op.add_1"), workflow.task("op.mul_2")
-    assert add.loop is not None and add.loop.items == ("1", "2", "3")
+    group = workflow.groups["op"]
+    assert group.loop is not None and group.loop.items == ("1", "2", "3")
+    assert add.group == mul.group == "op" and add.loop is None and mul.loop is None
     assert add.action.args[0].ref == ItemRef()  # type: ignore[union-attr]
-    assert mul.loop is not None and mul.loop.over == OutputRef("op.add_1")
-    assert mul.action.args[0].ref == ItemRef()  # type: ignore[union-attr]
+    # Inside one iteration, mul_2 reads that iteration's add_1: one value, not the list of all.
+    assert mul.action.args[0].ref == OutputRef("op.add_1")  # type: ignore[union-attr]
+    assert not workflow.fanned_for("op.add_1", mul)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.argo.emit import EmitOptions, Kind, emit
-from backends.argo.emit import combine
+from backends.argo.emit import EmitOptions, Kind, combine, emit
 from backends.argo.local.engine import Options, Runner
 from backends.argo.local.model import load
 from backends.argo.yaml_out import dump
@@ -31,6 +30,7 @@ from migrator.ir import (
     text,
 )
 from migrator.loops import lower_loops
+from migrator.runtime import keeps_return
 
 HERE = SourceLoc("loops.py", 1)
 
@@ -39,7 +39,8 @@ def _workflow(mode: LoopMode, dynamic: bool) -> Workflow:
     workflow = Workflow(id=f"loops-{mode.value}", origin=HERE)
     numbers = LoopSource("n", items=("1", "2", "3"))
     if dynamic:
-        workflow.add_task(Task("numbers", HERE, "py", PythonCall("numbers", "def numbers():\n    return [1, 2, 3]\n"),
+        workflow.add_task(Task("numbers", HERE, "py", PythonCall("numbers", "def numbers():\n    return [1, 2, 3]\n",
+                                                                 writers=(keeps_return(),)),
                                outputs=(Port("return_value", JSON),)))
         numbers = LoopSource("n", over=OutputRef("numbers", "return_value"))
     letters = LoopSource("s", items=('"x"', '"y"', '"z"'))

@@ -6,10 +6,10 @@ import enum
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hera.workflows import DAG, CronWorkflow, Parameter, Workflow, WorkflowTemplate
+from hera.workflows import DAG, Artifact, CronWorkflow, Parameter, Workflow, WorkflowTemplate
 from hera.workflows import Task as HeraTask
 from hera.workflows import models as m
 
@@ -18,10 +18,13 @@ from backends.argo.depends import Upstream, condition
 from backends.argo.layout import ROOT, Layout, Node, plan
 from backends.argo.names import Namer, dns_label, parameter_name
 from backends.argo.parts import split as split_parts
+from backends.argo.storage import StorageOptions, path_arguments, path_of, uses_files
+from backends.argo.storage import claim as storage_claim
 from backends.argo.templates import BuildContext, Images, TemplateParts, build_template, run_meta
 from backends.wrappers import WrapperOptions
 from migrator import ir
 from migrator.diagnostics import Diagnostic, diag
+from migrator.pods import PodOptions
 
 SOURCE_ANNOTATION = "argo-migrate.io/source"
 SOURCE_ID_ANNOTATION = "argo-migrate.io/source-id"
@@ -46,6 +49,8 @@ class EmitOptions:
     images: Images = field(default_factory=Images)
     wrappers: WrapperOptions = field(default_factory=WrapperOptions)
     max_dag_tasks: int = MAX_DAG_TASKS  # tests compare a nested layout with the flat one (a larger limit)
+    storage: StorageOptions = field(default_factory=StorageOptions)
+    pods: PodOptions = field(default_factory=PodOptions)  # --default-resources, --queue, --gpu-toleration
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
     task_names = Namer(reserved=(ENTRYPOINT,), max_len=128, fallback="t")
     task_name = {t.id: task_names.take(t.id) for t in tasks}
     template_names = Namer(reserved=(ENTRYPOINT,), max_len=128, fallback="t")
-    ctx = BuildContext(options.images, options.wrappers, task_name.__getitem__, workflow.fanned_for)
+    ctx = BuildContext(options.images, options.wrappers, task_name.__getitem__, storage=options.storage,
+                       fanned_for=workflow.fanned_for, pods=options.pods)
 
     leaves = _LeafTemplates(ctx, template_names, options)
     layout = plan(
@@ -109,8 +115,12 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
             "later, and after a failure a nested DAG does not run where some of its tasks would have")))
     dags = _Dags(workflow, layout, task_name, template_names, leaves, ctx)
     dag_templates, mapping = dags.build()
+    diagnostics.extend(dags.problems)
     exit_name, exit_templates = _exit_handler(workflow, ctx, template_names, leaves)
     document = _wrap(kind, name, workflow, [*dag_templates, *leaves.templates, *exit_templates], exit_name)
+    if options.storage.mode == "volume" and any(uses_files(t) for t in tasks):
+        spec = document["spec"].get("workflowSpec", document["spec"])
+        spec["volumeClaimTemplates"] = [storage_claim(options.storage)]
     document, parts = split_parts(document, name)
     if parts:
         o = workflow.origin
@@ -151,14 +161,19 @@ class _LeafTemplates:
 
     def get(self, task: ir.Task, hint: str) -> tuple[str, TemplateParts]:
         # The group matters only for what a template reads of others' outputs (one instance or the list of all).
-        key = (task.action, task.outputs, task.inputs, task.retry, task.timeout_seconds, task.semaphore,
-               task.resources, task.group if task.action_reads_outputs() else None)
+        # File paths are arguments (storage.path_arguments), not part of the definition.
+        key = (task.action, _pathless(task.outputs), _pathless(task.inputs), task.retry, task.timeout_seconds,
+               task.semaphore, task.resources, task.group if task.action_reads_outputs() else None)
         found = self.by_key.get(key)
         if found is None:
             template, parts = build_template(task, self.names.take(_template_hint(task, hint)), self.ctx)
             self.templates.append(template)
             found = self.by_key[key] = (str(template.name), parts)
         return found
+
+
+def _pathless(ports: tuple[ir.Port, ...]) -> tuple[ir.Port, ...]:
+    return tuple(replace(p, path=None) if p.type.is_path else p for p in ports)
 
 
 @dataclass
@@ -195,6 +210,7 @@ class _Dags:
             self.item_name[key] = self.scopes[key].name
         self.edges = self._item_edges()
         self.may_skip: dict[str, bool] = {}
+        self.problems: list[Diagnostic] = []
 
     # --- structure -------------------------------------------------------------------------------------------
 
@@ -340,11 +356,15 @@ class _Dags:
             when = f"({when}) && ({rendered})" if when else rendered
         self.may_skip[item] = when is not None
         template, parts = self.leaves.get(task, self.task_name[item])
-        arguments = {**parts.inputs, **{parameter_name(k): v for k, v in task.arguments}}
+        files = {k: v for k, v in task.arguments if self._file(v) is not None}
+        arguments = {**parts.inputs, **{parameter_name(k): v for k, v in task.arguments if k not in files}}
+        passed: list[Any] = [Parameter(name=k, value=self.text(scope, v, own_loop)) for k, v in arguments.items()]
+        passed += [self._file_argument(scope, k, v) for k, v in files.items()]
+        passed += [Parameter(name=k, value=v) for k, v in path_arguments(task, self.ctx.storage).items()]
         loop = task.loop
         return HeraTask(
             name=self.task_name[item], template=template, depends=cond.depends, when=when,
-            arguments=[Parameter(name=k, value=self.text(scope, v, own_loop)) for k, v in arguments.items()] or None,
+            arguments=passed or None,
             with_items=_items(loop) if loop else None,
             with_param=self._param(scope, loop) if loop else None,
         )
@@ -374,6 +394,32 @@ class _Dags:
             with_items=_items(loop) if loop else None,
             with_param=self._param(scope, loop) if loop else None,
         )
+
+    def _file(self, value: ir.Text) -> ir.Port | None:
+        """The File or Directory port an argument passes, if it passes one."""
+        if len(value) == 1 and isinstance(value[0], ir.OutputRef) and value[0].task_id in self.w.graph:
+            port = self.w.task(value[0].task_id).output(value[0].name)
+            return port if port is not None and port.type.is_path else None
+        return None
+
+    def _file_argument(self, scope: str, name: str, value: ir.Text) -> Any:
+        """A file in the workspace volume is passed as its path; an artifact, from its producer."""
+        port = self._file(value)
+        ref = value[0]
+        assert port is not None and isinstance(ref, ir.OutputRef)
+        if self.ctx.storage.mode == "volume":
+            return Parameter(name=parameter_name(name), value=path_of(port))
+        if not self._inside(scope, ref.task_id) or self._child_of(scope, ref.task_id) != ref.task_id:
+            o = self.w.task(ref.task_id).origin
+            self.problems.append(diag("AM128", o.path, o.line, o.column, (
+                f"--storage artifacts: the file {ref.task_id}.{ref.name} is read in another nested DAG, which "
+                "this backend cannot pass yet; use --storage volume")))
+        return Artifact(name=parameter_name(name),
+                        from_="{{tasks.%s.outputs.artifacts.%s}}" % (self.item_name.get(self._child_of_or(scope, ref.task_id), ""),
+                                                                    parameter_name(ref.name)))
+
+    def _child_of_or(self, scope: str, task_id: str) -> str:
+        return self._child_of(scope, task_id) if self._inside(scope, task_id) else task_id
 
     def _param(self, scope: str, loop: ir.Loop) -> str | None:
         if loop.over is not None:

@@ -78,7 +78,7 @@ def plan(order: list[str], nodes: dict[str, Node], limit: int, force_groups: Ite
     approximate = False
     while len(state.items) > limit:
         before = len(state.items)
-        for fold in (_fold_subtrees, _fold_bundles, _fold_chains):
+        for fold in (_fold_subtrees, _fold_bundles, _fold_chain_bundles, _fold_chains):
             fold(state, blocks, limit)
             state.refresh()
             if len(state.items) <= limit:
@@ -253,6 +253,51 @@ def _fold_bundles(state: _Graph, blocks: dict[str, Block], limit: int) -> None:
             chunk = group[start:start + limit]
             if len(chunk) >= 2:
                 state.fold(chunk, blocks, None, True)
+
+
+def _chains(state: _Graph, limit: int) -> list[list[str]]:
+    """Maximal runs of items that follow each other one by one (each the only successor of the one before and
+    it the only predecessor), every item after the first plain."""
+    seen: set[str] = set()
+    found: list[list[str]] = []
+    for k in list(state.items):
+        if k in seen:
+            continue
+        chain = [k]
+        while len(chain) < limit:
+            nxt = state.succs[chain[-1]]
+            if len(nxt) != 1:
+                break
+            s = next(iter(nxt))
+            if len(state.preds[s]) != 1 or not state.plain[s] or s in seen:
+                break
+            chain.append(s)
+        seen.update(chain)
+        found.append(chain)
+    return found
+
+
+def _fold_chain_bundles(state: _Graph, blocks: dict[str, Block], limit: int) -> None:
+    """Parallel chains (a fan-out of per-item pipelines: a Snakemake rule chain per sample) with the same
+    upstreams and downstreams, all plain, go into one block together: the block waits for what each chain's head
+    waited for, and what waited for every tail waits for the block."""
+    by_signature: dict[tuple[frozenset[str], frozenset[str]], list[list[str]]] = {}
+    for chain in _chains(state, limit):
+        if len(chain) < 2 or not state.plain[chain[0]] or not all(state.plain[s] for s in state.succs[chain[-1]]):
+            continue
+        key = (frozenset(state.preds[chain[0]]), frozenset(state.succs[chain[-1]]))
+        by_signature.setdefault(key, []).append(chain)
+    for chains in by_signature.values():
+        if len(chains) < 2:
+            continue
+        batch: list[str] = []
+        for chain in chains:
+            if batch and len(batch) + len(chain) > limit:
+                state.fold(batch, blocks, None, True)
+                batch = []
+            batch.extend(chain)
+        if len(batch) > 2:
+            state.fold(batch, blocks, None, True)
 
 
 def _fold_chains(state: _Graph, blocks: dict[str, Block], limit: int) -> None:

@@ -19,6 +19,7 @@ from hera.workflows import Resource as HeraResource
 from hera.workflows import models as m
 
 from backends.argo.names import dns_label, parameter_name
+from backends.argo.storage import StorageOptions, decorate, local_path, path_of, stage_command
 from backends.wrappers import WrapperOptions, wrapper_spec
 from migrator.ir import (
     BOOLEAN,
@@ -30,20 +31,24 @@ from migrator.ir import (
     InputRef,
     ItemRef,
     Noop,
+    OutputPath,
     OutputRef,
     ParamRef,
     PythonCall,
     Ref,
     Resource,
+    Resources,
     RunMeta,
     RunWorkflow,
     SecretRef,
+    Stage,
     Task,
     Text,
     Wait,
     Wrapped,
 )
-from migrator.runtime import OUTPUT_DIR, output_path
+from migrator.pods import GPU_RESOURCE, QUEUE_LABEL, PodOptions, with_defaults
+from migrator.runtime import OUTPUT_DIR
 
 Template = Container | Script | Suspend | HTTP | HeraResource
 
@@ -125,13 +130,19 @@ class TemplateParts:
 
     # Input parameter name → the value its DAG task passes (references the emitter writes in the task's scope).
     inputs: dict[str, Text] = field(default_factory=dict)
+    # File inputs that arrive as artifacts (``--storage artifacts``): input name → where the file is in the pod.
+    paths: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, SecretRef] = field(default_factory=dict)  # environment variable → secret key
 
     def bind(self, ref: Ref, task_name_of: Callable[[str], str]) -> str:
         """The template-side expression for ``ref``."""
         if isinstance(ref, ParamRef):
             return "{{workflow.parameters.%s}}" % parameter_name(ref.name)
+        if isinstance(ref, OutputPath):
+            return self.paths[f"output:{ref.name}"]
         if isinstance(ref, InputRef):
+            if ref.name in self.paths:
+                return self.paths[ref.name]
             return "{{inputs.parameters.%s}}" % parameter_name(ref.name)
         if isinstance(ref, RunMeta):
             return run_meta(ref)
@@ -177,7 +188,6 @@ def _container(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -
     k8s = {key: json.loads(value) for key, value in action.kubernetes}
     return Container(
         name=name, image=action.image, command=command or None, args=args or None, env=env or None,
-        resources=_resources(task),
         node_selector=k8s.get("nodeSelector"),
         tolerations=[m.Toleration.model_validate(t) for t in k8s["tolerations"]] if "tolerations" in k8s else None,
         affinity=m.Affinity.model_validate(k8s["affinity"]) if "affinity" in k8s else None,
@@ -193,17 +203,41 @@ def _container(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -
     )
 
 
-def _resources(task: Task) -> m.ResourceRequirements | None:
-    if task.resources is None:
+def _resources(resources: Resources | None) -> m.ResourceRequirements | None:
+    """Requests from the request fields, limits only where the source gives them; a GPU count is both (Kubernetes
+    requires the limit of an extended resource, and a request equal to it)."""
+    if resources is None:
         return None
-    quantities: dict[str, m.Quantity] = {}
-    if task.resources.cpu:
-        quantities["cpu"] = m.Quantity(task.resources.cpu)
-    if task.resources.memory:
-        quantities["memory"] = m.Quantity(task.resources.memory)
-    if task.resources.gpu:
-        quantities["nvidia.com/gpu"] = m.Quantity(str(task.resources.gpu))
-    return m.ResourceRequirements(requests=quantities, limits=quantities) if quantities else None
+    requests: dict[str, m.Quantity] = {}
+    limits: dict[str, m.Quantity] = {}
+    for name, request, limit in (("cpu", resources.cpu, resources.cpu_limit),
+                                 ("memory", resources.memory, resources.memory_limit),
+                                 ("ephemeral-storage", resources.ephemeral_storage, resources.ephemeral_storage_limit)):
+        if request:
+            requests[name] = m.Quantity(request)
+        if limit:
+            limits[name] = m.Quantity(limit)
+    if resources.gpu:
+        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = m.Quantity(str(resources.gpu))
+    if not requests and not limits:
+        return None
+    return m.ResourceRequirements(requests=requests or None, limits=limits or None)
+
+
+def _pod_settings(template: Container | Script, task: Task, pods: PodOptions) -> None:
+    """What every pod-creating template gets, whatever its action: the task's resources (the defaults filling what
+    it leaves out), the GPU toleration where a GPU is requested, and the Kueue queue label."""
+    resources = with_defaults(task.resources, pods.default_resources)
+    requirements = _resources(resources)
+    if requirements is not None:
+        template.resources = requirements
+    if pods.gpu_toleration and resources is not None and resources.gpu:
+        toleration = m.Toleration(key=pods.gpu_toleration, operator="Exists", effect="NoSchedule")
+        tolerations = list(template.tolerations or [])
+        if toleration not in tolerations:
+            template.tolerations = [*tolerations, toleration]
+    if pods.queue:
+        template.labels = {**(template.labels or {}), QUEUE_LABEL: pods.queue}
 
 
 _LOAD_ARG = (
@@ -230,13 +264,10 @@ _LOAD_LIST = (
 )
 
 
-def _needs_json(action: PythonCall, outputs: tuple[str, ...], aggregated: set[int], raw: set[int]) -> bool:
-    loads = any(arg.ref is not None and i not in raw for i, arg in enumerate(action.args))
-    return loads or bool(aggregated) or (bool(outputs) and action.result == "return")
-
-
 def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[str, ...],
-                 aggregated: set[int], raw: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+                 aggregated: set[int], raw: set[int]) -> str:
+    """Call the function with its arguments, then run what the frontend asked for (``driver``, the ``writers``
+    of declared outputs, ``epilogue``)."""
     call_args: list[str] = []
     for i, arg in enumerate(action.args):
         loader = "_am_list" if i in aggregated else "_am_arg"
@@ -252,94 +283,27 @@ def _python_stub(action: PythonCall, env_names: dict[int, str], outputs: tuple[s
             call_args.append(f"**{value}")
         else:
             call_args.append(f"{arg.name}={value}")
+    call = f"{action.function}({', '.join(call_args)})"
+    after = [code for name, code in action.writers if name in outputs]
+    if action.epilogue:
+        after.append(action.epilogue)
+    body = [(action.driver or "_am_result = {call}").replace("{call}", call), *after]
+    loads = any(arg.ref is not None and i not in raw for i, arg in enumerate(action.args))
     lines = [
         "",
         "",
-        "# --- argo-migrate: call the task function and keep what it returns ---",
-        *(["import json as _am_json"] if _needs_json(action, outputs, aggregated, raw) else []),
+        "# --- argo-migrate: call the task function ---",
+        *(["import json as _am_json"] if loads or aggregated or any("_am_json" in b for b in body) else []),
         "import os as _am_os",
         "",
     ]
     # Only the loaders the call uses, so that a template stays as short as the code it runs.
-    if any(arg.ref is not None and i not in raw for i, arg in enumerate(action.args)):
+    if loads:
         lines += ["", _LOAD_ARG]
     if aggregated:
         lines += ["", _LOAD_LIST]
-    call = f"{action.function}({', '.join(call_args)})"
-    if action.poll is not None:
-        interval, timeout = action.poll
-        lines += [
-            "import time as _am_time",
-            "",
-            f"_am_deadline = _am_time.monotonic() + {timeout}",
-            "while True:",
-            f"    _am_result = {call}",
-            "    if getattr(_am_result, 'is_done', _am_result):",
-            "        _am_result = getattr(_am_result, 'xcom_value', _am_result)",
-            "        break",
-            "    if _am_time.monotonic() >= _am_deadline:",
-        ]
-        if action.soft_fail:
-            lines += [
-                "        _am_result = None",
-                "        break",
-            ]
-        else:
-            lines.append("        raise SystemExit('argo-migrate: sensor timed out')")
-        lines.append(f"    _am_time.sleep({interval})")
-    else:
-        lines.append(f"_am_result = {call}")
-    if action.soft_fail:
-        lines += [
-            f"_am_os.makedirs({OUTPUT_DIR!r}, exist_ok=True)",
-            f"with open({output_path('proceed')!r}, 'w') as _am_out:",
-            "    _am_out.write('false' if _am_result is None else 'true')",
-        ]
-    if action.result in ("branch", "short_circuit"):
-        lines += [
-            f"_am_dir = {OUTPUT_DIR!r}",
-            "_am_os.makedirs(_am_dir, exist_ok=True)",
-        ]
-        if action.result == "branch":
-            # The returned id may name a task or a TaskGroup holding it (Airflow follows the group's tasks).
-            lines += [
-                "_am_chosen = [] if _am_result is None else "
-                "[_am_result] if isinstance(_am_result, str) else list(_am_result)",
-                f"for _am_task, _am_output in {list(action.targets)!r}:",
-                "    _am_follow = any(_am_task == c or _am_task.startswith(str(c) + '.') for c in _am_chosen)",
-                "    with open(_am_os.path.join(_am_dir, _am_output), 'w') as _am_out:",
-                "        _am_out.write('true' if _am_follow else 'false')",
-            ]
-        else:
-            lines += [
-                "with open(_am_os.path.join(_am_dir, 'proceed'), 'w') as _am_out:",
-                "    _am_out.write('true' if _am_result else 'false')",
-            ]
-    elif action.result == "bash":
-        lines += [
-            "import subprocess as _am_subprocess",
-            "import sys as _am_sys",
-            "",
-            "_am_sys.stdout.flush()",
-            "_am_sys.exit(_am_subprocess.run(['bash', '-c', str(_am_result)]).returncode)",
-        ]
-    elif outputs:
-        lines += [
-            f"_am_dir = {OUTPUT_DIR!r}",
-            "_am_os.makedirs(_am_dir, exist_ok=True)",
-            "with open(_am_os.path.join(_am_dir, 'return_value'), 'w') as _am_out:",
-            "    _am_json.dump(_am_result, _am_out, default=str)",
-        ]
-        named = [o for o in outputs if o != "return_value"]
-        if named:
-            # multiple_outputs: each key of the returned dict is an output of its own, as Airflow pushes them.
-            lines += [
-                "if isinstance(_am_result, dict):",
-                f"    for _am_key in {named!r}:",
-                "        if _am_key in _am_result:",
-                "            with open(_am_os.path.join(_am_dir, _am_key), 'w') as _am_out:",
-                "                _am_json.dump(_am_result[_am_key], _am_out, default=str)",
-            ]
+    # A plain call whose value nobody keeps is just the call.
+    lines += body if action.driver or after else [call]
     return "\n".join(lines) + "\n"
 
 
@@ -385,8 +349,12 @@ def _declare_outputs(template: Template, task: Task) -> None:
     template.outputs = [
         Parameter(name=parameter_name(out.name), value_from=m.ValueFrom(
             path=f"{OUTPUT_DIR}/{parameter_name(out.name)}", default="false" if out.type == BOOLEAN else ""))
-        for out in task.outputs
-    ]
+        for out in task.outputs if not out.type.is_path  # files are the storage's (backends/argo/storage.py)
+    ] or None
+
+
+def _stage(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
+    return Container(name=name, image=ctx.images.noop, command=stage_command(task, ctx.storage))
 
 
 def _noop(task: Task, name: str, parts: TemplateParts, ctx: BuildContext) -> Template:
@@ -492,8 +460,11 @@ class BuildContext:
     images: Images
     wrapper_options: WrapperOptions
     task_name_of: Callable[[str], str]
+    storage: StorageOptions = field(default_factory=StorageOptions)
     # Whether a consumer sees a producer's outputs aggregated (a list, one value per instance).
     fanned_for: Callable[[str, Task], bool] = lambda producer, consumer: False
+    # Resources, queue and GPU toleration the command line asks of every pod (--default-resources, --queue…).
+    pods: PodOptions = field(default_factory=PodOptions)
 
 
 Builder = Callable[[Task, str, TemplateParts, BuildContext], Template]
@@ -508,15 +479,24 @@ TEMPLATE_TABLE: dict[type, Builder] = {
     Resource: _resource,
     RunWorkflow: _run_workflow,
     AwaitWorkflow: _await_workflow,
+    Stage: _stage,
 }
 
 
 def build_template(task: Task, name: str, ctx: BuildContext) -> tuple[Template, TemplateParts]:
     parts = TemplateParts()
+    # A file's path is passed by each task (storage.path_arguments), so that jobs of one rule share a template.
+    staged = isinstance(task.action, Stage)
+    if ctx.storage.mode == "artifacts":
+        parts.paths = {p.name: path_of(p) if staged else local_path(p) for p in task.inputs if p.type.is_path}
+    parts.paths.update({f"output:{p.name}": path_of(p) if staged else local_path(p)
+                        for p in task.outputs if p.type.is_path})
     action: Action = task.action
     template = TEMPLATE_TABLE[type(action)](task, name, parts, ctx)
     _declare_outputs(template, task)
-    declared = [*parts.inputs, *(parameter_name(p.name) for p in task.inputs)]
+    if isinstance(template, Container | Script):
+        _pod_settings(template, task, ctx.pods)
+    declared = [*parts.inputs, *(parameter_name(p.name) for p in task.inputs if p.name not in parts.paths)]
     if declared:
         template.inputs = [Parameter(name=k) for k in dict.fromkeys(declared)]
     if task.retry is not None:
@@ -538,6 +518,7 @@ def build_template(task: Task, name: str, ctx: BuildContext) -> tuple[Template, 
         ref = m.SemaphoreRef(config_map_key_ref=m.ConfigMapKeySelector(name=SEMAPHORES_CONFIG_MAP,
                                                                       key=task.semaphore))
         template.synchronization = m.Synchronization(semaphores=[ref])
+    decorate(template, task, ctx.storage)
     return template, parts
 
 

@@ -78,7 +78,8 @@ def build(action: Wrapped, options: WrapperOptions) -> WrapperSpec:
         env=(
             ("AM_AIRFLOW_API", action.get("api", "v2")),
             ("AM_DAG_ID", action.get("dag_id")),
-            ("AM_DAG_RUN_CONF", "{{workflow.parameters.dag_run_conf}}"),
+            # The frontend names the workflow parameter that carries the run's conf (its only Airflow spelling).
+            ("AM_DAG_RUN_CONF", "{{workflow.parameters.%s}}" % action.get("conf_parameter", "dag_run_conf")),
         ),
         secret_env=(
             ("AIRFLOW_URL", SECRET, "url", False),

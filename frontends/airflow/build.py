@@ -20,6 +20,7 @@ from frontends.airflow.operators import BY_NAME, COMMON_ARGS, COSMETIC_ARGS
 from frontends.airflow.plugins import plugin_rows
 from frontends.airflow.python_source import extract
 from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, group_mapping, wrap
+from frontends.airflow.translators.kubernetes import executor_resources
 from frontends.airflow.translators.python import translate_callback
 from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown, XComArg
 from migrator.diagnostics import Diagnostic, diag
@@ -36,6 +37,7 @@ from migrator.ir import (
     OutputRef,
     Parameter,
     Port,
+    Resources,
     Retry,
     RunMeta,
     Schedule,
@@ -45,7 +47,10 @@ from migrator.ir import (
     Wrapped,
     all_of,
 )
+from migrator.pods import with_defaults
 
+# Operators whose native translation is the pod they describe (not the Airflow worker that launched it).
+_OWN_POD = frozenset({"KubernetesPodOperator", "DockerOperator"})
 _RULE_ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
 _AIRFLOW_DEFAULT_RETRY_DELAY = 300
 _DAG_ARGS_HANDLED = frozenset({
@@ -132,8 +137,9 @@ class Builder:
             workflow.annotations = (("argo-migrate.io/edge-labels", json.dumps(labels, sort_keys=True)),)
         workflow.parameters = _merge_parameters(params, ctx.parameters)
         workflow.integration = Wrapped("airflow-dag", (("dag_id", draft.dag_id), ("api", "v2" if self.airflow3 else "v1"),
-                                                       ("file", os.path.basename(self.path))))
-        workflow.integration_parameters = (Parameter("dag_run_conf", "{}", "JSON object: Airflow's dag_run.conf"),)
+                                                       ("file", os.path.basename(self.path)),
+                                                       ("conf_parameter", jinja.DAG_RUN_CONF)))
+        workflow.integration_parameters = (Parameter(jinja.DAG_RUN_CONF, "{}", "JSON object: Airflow's dag_run.conf"),)
         if ctx.reads_date and not self.airflow3 and workflow.schedule is not None:
             self.note("AM119", draft.line, draft.column, "Airflow 2 sets the logical date (ds) one schedule interval "
                       "before the run; the migrated workflow uses the run's own start time")
@@ -163,7 +169,9 @@ class Builder:
                 del ctx.parameters[saved[0]:], ctx.secret_variables[saved[1]:]
                 ctx.reads_date = saved[2]
                 result = wrap(draft, ctx, why.code, why.message)
-            self._unhandled_args(draft, row.handles)
+        resources, executor_config_read = self._resources(draft, result)
+        if row is not None and not draft.splat:
+            self._unhandled_args(draft, row.handles | ({"executor_config"} if executor_config_read else set()))
         if draft.mapped and result.loop is None and result.status.kind == "wrapped":
             result = replace(result, notes=(*result.notes, ("AM115", "the mapping (.expand) of this wrapped task "
                                                                      "is not reproduced")))
@@ -183,10 +191,22 @@ class Builder:
                                           "execution_timeout"),
             join=self._join(draft),
             loop=result.loop,
-            resources=result.resources,
+            resources=resources,
             semaphore=self._pool(draft),
         )
         return task, result
+
+    def _resources(self, draft: TaskDraft, result: Translation) -> tuple[Resources | None, bool]:
+        """The translation's resources, ``executor_config`` (the pod Airflow runs the task in) filling what they
+        leave out; and whether executor_config was read. It does not apply to an operator translated into the pod
+        it describes itself: it sized the Airflow worker that launched that pod."""
+        value = draft.arg("executor_config")
+        if value is None or (result.status.kind == "native" and draft.construct in _OWN_POD):
+            return result.resources, False
+        found, notes, read = executor_resources(value)
+        for note in notes:
+            self.note("AM110", draft.line, draft.column, f"task {draft.task_id!r}: {note}")
+        return with_defaults(result.resources, found), read
 
     def _pool(self, draft: TaskDraft) -> str | None:
         pool = draft.arg("pool")

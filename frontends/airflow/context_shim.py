@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from frontends.airflow.jinja import DAG_RUN_CONF
 from migrator.ir import OutputRef, ParamRef, RunMeta, Text
 from migrator.runtime import OUTPUT_DIR
 
@@ -25,7 +26,7 @@ UNSUPPORTED = frozenset({
     "prev_data_interval_end_success", "prev_start_date_success", "prev_end_date_success", "templates_dict",
     "expanded_ti_count", "prev_ds_nodash", "next_ds_nodash", "yesterday_ds", "tomorrow_ds",
 })
-DAG_RUN_CONF_PARAM = "dag_run_conf"
+DAG_RUN_CONF_PARAM = DAG_RUN_CONF
 
 
 @dataclass

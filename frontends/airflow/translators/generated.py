@@ -6,6 +6,7 @@ variable ``AM_LOGICAL_DATE`` when it needs it.
 
 from __future__ import annotations
 
+from frontends.airflow import harness
 from migrator.ir import PythonCall, RunMeta, Text
 
 LOGICAL_DATE_ENV: tuple[str, Text] = ("AM_LOGICAL_DATE", (RunMeta("logical_date"),))
@@ -22,9 +23,10 @@ def _am_now(use_logical_date):
 
 
 def generated(name: str, body: str, result: str = "return", targets: tuple[tuple[str, str], ...] = (),
-              poll: tuple[int, int] | None = None, clock: bool = True) -> PythonCall:
+              poll: tuple[int, int] | None = None, clock: bool = True, soft_fail: bool = False) -> PythonCall:
     source = f"def {name}():\n" + "".join(f"    {line}\n" if line else "\n" for line in body.splitlines())
     return PythonCall(
         function=name, source=source, preamble=CLOCK if clock else "", env=(LOGICAL_DATE_ENV,) if clock else (),
-        result=result, targets=targets, poll=poll,
+        driver=harness.driver(poll, soft_fail), writers=harness.writers(result, targets, soft_fail),
+        epilogue=harness.epilogue(result),
     )

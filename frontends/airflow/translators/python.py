@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from frontends.airflow import context_shim
+from frontends.airflow import context_shim, harness
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.python_source import plain_literal
 from frontends.airflow.translate import (
@@ -32,7 +32,7 @@ from migrator.ir import ItemRef, Parameter, PyArg, PythonCall, Text, plain
 
 @dataclass(frozen=True)
 class Variant:
-    result: str = "return"  # see migrator.ir.PythonCall.result
+    result: str = "return"  # what the return value means: see frontends/airflow/harness.py
     requirements: tuple[str, ...] = ()
     image: str | None = None
     poll: tuple[int, int] | None = None
@@ -93,10 +93,12 @@ def translate_callable(func: FuncDef, args: list[tuple[str | None, Any]], task: 
         if variant.soft_fail:
             notes.append(SOFT_FAIL_NOTE)
 
+    keys = tuple(o for o in outputs if o != "return_value") if variant.result == "return" else ()
     call = PythonCall(
         function=func.name, source=source.source, preamble=preamble, args=tuple(py_args), image=variant.image,
-        env=tuple(env), requirements=variant.requirements, result=variant.result, targets=targets,
-        poll=variant.poll,
+        env=tuple(env), requirements=variant.requirements, driver=harness.driver(variant.poll, variant.soft_fail),
+        writers=harness.writers(variant.result, targets, variant.soft_fail, keys),
+        epilogue=harness.epilogue(variant.result),
     )
     return Translation(call, outputs=tuple(outputs), notes=tuple(notes), loop=loop, gates=gates,
                        gate_descendants=variant.gate_descendants)

@@ -27,7 +27,7 @@ def _poll(task: TaskDraft, ctx: TranslateContext, name: str, check: str, clock: 
     interval, timeout, soft = poll_settings(task)
     if clock:
         ctx.reads_date = True
-    call = replace(generated(name, check, poll=(interval, timeout), clock=clock), soft_fail=soft)
+    call = generated(name, check, poll=(interval, timeout), clock=clock, soft_fail=soft)
     if not soft:
         return Translation(call)
     return Translation(call, outputs=("proceed",), gates={d: "proceed" for d in ctx.downstream},

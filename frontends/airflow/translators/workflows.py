@@ -7,6 +7,7 @@ Airflow matches runs by logical date instead; the difference is reported with AM
 
 from __future__ import annotations
 
+from frontends.airflow.jinja import DAG_RUN_CONF
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.translate import TranslateContext, Translation, Untranslatable, templated
 from frontends.airflow.translators.python import poll_settings
@@ -28,7 +29,7 @@ def trigger_dag_run(task: TaskDraft, ctx: TranslateContext) -> Translation:
             rendered = json.dumps(conf, sort_keys=True)
         except TypeError as exc:
             raise Untranslatable("AM103", "conf holds values only known at run time") from exc
-        parameters.append(("dag_run_conf", templated(rendered, task, ctx, "conf")))
+        parameters.append((DAG_RUN_CONF, templated(rendered, task, ctx, "conf")))
     wait = task.arg("wait_for_completion") is True
     return Translation(RunWorkflow(target, tuple(parameters), wait))
 
