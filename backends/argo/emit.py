@@ -274,22 +274,10 @@ class _Dags:
         return "{{inputs.parameters.%s}}" % name
 
     def text(self, scope: str, value: ir.Text, own_loop: bool) -> str:
-        out: list[str] = []
-        for part in value:
-            if isinstance(part, str):
-                out.append(part)
-            elif isinstance(part, ir.OutputRef):
-                out.append(self.ref(scope, ("out", part)))
-            elif isinstance(part, ir.ItemRef):
-                out.append(("{{item}}" if part.key is None else "{{item.%s}}" % part.key) if own_loop
-                           else self.ref(scope, ("item", part)))
-            elif isinstance(part, ir.ParamRef):
-                out.append("{{workflow.parameters.%s}}" % parameter_name(part.name))
-            elif isinstance(part, ir.RunMeta):
-                out.append(run_meta(part))
-            else:
-                raise ValueError(f"{type(part).__name__} cannot be used in a DAG task field")
-        return "".join(out)
+        def item(ref: ir.ItemRef) -> str:
+            return _item(ref) if own_loop else self.ref(scope, ("item", ref))
+
+        return _dag_text(value, lambda ref: self.ref(scope, ("out", ref)), item)
 
     def cond(self, scope: str, cond: ir.Cond, own_loop: bool) -> str:
         return render_condition(cond, lambda r: self.text(scope, (r,), own_loop))
@@ -473,14 +461,23 @@ def _exit_handler(workflow: ir.Workflow, ctx: BuildContext, names: Namer,
 
 def dag_level(value: ir.Text, task_name_of: Callable[[str], str]) -> str:
     """Render text used in a DAG task's own fields, where ``{{tasks.…}}`` and ``{{item}}`` are in scope."""
+    return _dag_text(value, lambda ref: "{{tasks.%s.outputs.parameters.%s}}" % (
+        task_name_of(ref.task_id), parameter_name(ref.name)), _item)
+
+
+def _item(ref: ir.ItemRef) -> str:
+    return "{{item}}" if ref.key is None else "{{item.%s}}" % ref.key
+
+
+def _dag_text(value: ir.Text, output: Callable[[ir.OutputRef], str], item: Callable[[ir.ItemRef], str]) -> str:
     out: list[str] = []
     for part in value:
         if isinstance(part, str):
             out.append(part)
         elif isinstance(part, ir.OutputRef):
-            out.append("{{tasks.%s.outputs.parameters.%s}}" % (task_name_of(part.task_id), parameter_name(part.name)))
+            out.append(output(part))
         elif isinstance(part, ir.ItemRef):
-            out.append("{{item}}" if part.key is None else "{{item.%s}}" % part.key)
+            out.append(item(part))
         elif isinstance(part, ir.ParamRef):
             out.append("{{workflow.parameters.%s}}" % parameter_name(part.name))
         elif isinstance(part, ir.RunMeta):
