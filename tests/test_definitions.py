@@ -10,7 +10,18 @@ import yaml
 
 from migrator.cli import main
 from migrator.definitions import share_definitions
-from migrator.ir import JSON, STRING, ContainerRun, InputRef, PyArg, PythonCall, SourceLoc, Task, Workflow, text
+from migrator.ir import (
+    JSON,
+    STRING,
+    ContainerRun,
+    InputRef,
+    PyArg,
+    PythonCall,
+    SourceLoc,
+    Task,
+    Workflow,
+    text,
+)
 
 TASKFLOW = textwrap.dedent("""\
     from airflow.decorators import dag, task
