@@ -16,6 +16,7 @@ that says which key to create. The value itself is never copied.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -115,11 +116,12 @@ def _unquote(value: str) -> tuple[str, int]:
     return value, 0
 
 
-def secret_spans(value: str, code: bool = False) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=65536)
+def secret_spans(value: str, code: bool = False) -> tuple[tuple[int, int], ...]:
     """The (start, end) spans of ``value`` that hold credentials, sorted and merged. ``code``: the text is
     program source, where detect-secrets' keyword detector applies."""
     if len(value) < 4:
-        return []
+        return ()
     spans: list[tuple[int, int]] = []
 
     def add(secret: str, start_at: int = 0) -> None:
@@ -160,7 +162,7 @@ def secret_spans(value: str, code: bool = False) -> list[tuple[int, int]]:
         for line in value.splitlines():
             for found in _keyword().analyze_string(line):
                 add(found)
-    return _merge(spans)
+    return tuple(_merge(spans))
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
