@@ -13,7 +13,6 @@ import networkx as nx
 
 from migrator.definitions import share_definitions
 from migrator.diagnostics import diag
-from migrator.invariants import references
 from migrator.ir import OutputRef, PyArg, PythonCall, Task, Workflow, WrappedStatus
 from migrator.loops import lower_loops
 from migrator.secrets import hide_secrets
@@ -54,21 +53,6 @@ def unbind_undeclared_outputs(workflow: Workflow) -> Workflow:
         if tuple(kept) != task.action.args:
             out.replace_task(replace(task, action=replace(task.action, args=tuple(kept))))
     out.diagnostics = workflow.diagnostics + tuple(found)
-    return out
-
-
-def drop_unread_outputs(workflow: Workflow) -> Workflow:
-    """An output no task reads is not declared: its producer need not write it, and its template stays as short
-    as the work it does."""
-    read: set[tuple[str, str]] = set()
-    for task in (*workflow.tasks(), *workflow.on_exit):
-        read.update((r.task_id, r.name) for r in references(task) if isinstance(r, OutputRef))
-    out = workflow.copy()
-    for task in out.tasks():
-        # A file is made whether or not a task reads it: only values are dropped.
-        kept = tuple(p for p in task.outputs if (task.id, p.name) in read or p.type.is_path)
-        if kept != task.outputs:
-            out.replace_task(replace(task, outputs=kept))
     return out
 
 
@@ -124,6 +108,5 @@ PASSES: list[tuple[str, Pass]] = [
     ("unbind-undeclared-outputs", unbind_undeclared_outputs),
     ("hide-secrets", hide_secrets),
     ("lower-loops", lower_loops),
-    ("drop-unread-outputs", drop_unread_outputs),
     ("share-definitions", share_definitions),
 ]

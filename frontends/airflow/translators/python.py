@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import libcst as cst
+
 from frontends.airflow import context_shim, harness
 from frontends.airflow.model import TaskDraft
 from frontends.airflow.python_source import plain_literal
@@ -69,8 +71,11 @@ def translate_callable(func: FuncDef, args: list[tuple[str | None, Any]], task: 
 
     outputs: list[str] = []
     if variant.result == "return":
-        outputs.append("return_value")
-        outputs += sorted(ctx.consumed_keys.get(task.task_id, set()) - {"return_value"})
+        # A function that never returns a value pushes no XCom: it declares no return_value.
+        consumed = ctx.consumed_keys.get(task.task_id, set())
+        if _returns_value(func) or "return_value" in consumed:
+            outputs.append("return_value")
+        outputs += sorted(consumed - {"return_value"})
 
     preamble = source.preamble
     if source.uses_context or source.xcom_pulls or source.xcom_pushes:
@@ -102,6 +107,27 @@ def translate_callable(func: FuncDef, args: list[tuple[str | None, Any]], task: 
     )
     return Translation(call, outputs=tuple(outputs), notes=tuple(notes), loop=loop, gates=gates,
                        gate_descendants=variant.gate_descendants)
+
+
+def _returns_value(func: FuncDef) -> bool:
+    """Whether the function has a ``return <value>`` of its own (not one of a function nested in it)."""
+    found = False
+
+    class _Returns(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:  # noqa: N802 - LibCST's visitor names
+            return node is func.node
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:  # noqa: N802
+            return False
+
+        def visit_Return(self, node: cst.Return) -> None:  # noqa: N802
+            nonlocal found
+            found = found or node.value is not None
+
+    if isinstance(func.node, cst.FunctionDef):
+        func.node.visit(_Returns())
+        return found
+    return True  # a lambda is its value
 
 
 def translate_callback(func: FuncDef, task_id: str, ctx: TranslateContext) -> PythonCall:
