@@ -23,7 +23,8 @@ _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _ROWS = [
     Code("AM001", _E, "path does not exist", "An input path named on the command line does not exist."),
-    Code("AM002", _E, "unreadable input", "The file is binary, not UTF-8, or cannot be read."),
+    Code("AM002", _E, "unreadable input",
+         "The file is binary, not UTF-8, cannot be read, or is not a regular file (a named pipe, a device)."),
     Code("AM003", _E, "output not writable",
          "The output folder cannot be created or written; nothing was written for this input."),
     Code("AM004", _W, "duplicate workflow name",
@@ -94,7 +95,7 @@ _ROWS = [
     # AM402-AM422: `argo-migrate lint` (backends/argo/lint/; each semantic rule documents itself in rules/).
     Code("AM402", _E, "invalid YAML",
          "The file is not valid YAML or JSON (syntax error, unknown tag, recursive or exploding aliases, nesting "
-         "too deep), or a document in it is not a mapping."),
+         "too deep, an integer too long to read), or a document in it is not a mapping."),
     Code("AM403", _E, "unknown kind",
          "A document has no kind or apiVersion, names an argoproj.io kind that does not exist, or a kind that "
          "looks like a misspelt Workflow kind. Workflow, WorkflowTemplate, ClusterWorkflowTemplate and "

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backends.argo.lint import RULES, lint_paths, lint_text
-from backends.argo.lint.depends_expr import RESULTS, DependsError, parse
+from backends.argo.manifest_model import RESULTS, DependsError, parse_depends
 from migrator.codes import CODES
 from migrator.diagnostics import Severity
 
@@ -233,7 +233,7 @@ def expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, list[tuple[str, s
 @given(expressions())
 def test_depends_parser_finds_every_reference(expression: tuple[str, list[tuple[str, str | None]]]) -> None:
     text, want = expression
-    assert [(r.task, r.result) for r in parse(text)] == want
+    assert [(r.task, r.result) for r in parse_depends(text).refs] == want
     # Argo finds task names with this regular expression (workflow/common/ancestry.go); the names must agree.
     argo = re.findall(r"([a-zA-Z0-9][-a-zA-Z0-9]*?)\.[A-Z][a-zA-Z]+|([a-zA-Z0-9][-a-zA-Z0-9]*)", text)
     assert [a or b for a, b in argo] == [name for name, _ in want]
@@ -244,4 +244,4 @@ def test_depends_parser_finds_every_reference(expression: tuple[str, list[tuple[
 def test_depends_parser_rejects_broken_expressions(expression: tuple[str, list[object]], breakage: str) -> None:
     text = breakage.format(expression[0])
     with pytest.raises(DependsError):
-        parse(text)
+        parse_depends(text)

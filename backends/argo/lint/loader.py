@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,10 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_DEPTH = 200  # Argo manifests nest a few dozen levels; deeper is an attack or a generator bug
 MAX_NODES = 2_000_000  # after alias expansion; a 1 MB manifest has far fewer
+# Integers past about 4,200 decimal digits are refused: Python will not turn longer ones into text (its 4,300-digit
+# guard), so they would crash whatever prints them; Argo's own limit, int64, is 19 digits.
+MAX_INT_BITS = 14_000
+_LONG_DIGITS = re.compile(r"(?<![\w\".])-?\d{4301,}")
 
 
 class LoadError(Exception):
@@ -55,6 +61,18 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         super().__init__(stream)
         self.duplicates: list[tuple[int, int, str]] = []
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        # Refused here, where the position is known: decimal digits past Python's guard raise ValueError; hex and
+        # sexagesimal (1:59:59...) forms are converted without it.
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:
+            value = None
+        if value is None or value.bit_length() > MAX_INT_BITS:
+            raise yaml.constructor.ConstructorError(None, None, _too_long(f"{len(node.value):,} characters long"),
+                                                    node.start_mark)
+        return value
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[str] = set()
         for key_node, _ in node.value:
@@ -65,6 +83,13 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                 self.duplicates.append((mark.line + 1, mark.column + 1, key_node.value))
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _too_long(size: str) -> str:
+    return f"an integer {size} is too long (Argo's integers have at most 19 digits)"
 
 
 def _mark(exc: BaseException) -> tuple[int, int]:
@@ -103,6 +128,8 @@ class _Expander:
                 return [self.copy(v, depth + 1) for v in value]
             finally:
                 self.path.discard(id(value))
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+            raise LoadError(_too_long(f"of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"))
         if isinstance(value, bool | int | float | str) or value is None:
             return value
         if isinstance(value, bytes):  # !!binary: Kubernetes' JSON carries it as base64
@@ -152,6 +179,21 @@ def _load_yaml(text: str) -> Iterator[Document]:
         loader.dispose()
 
 
+def compose(text: str) -> list[Any]:
+    """The YAML node tree of each document of ``text`` (indexed as :func:`load` indexes documents; None for an empty
+    one), whose nodes know where they start; [] when the text does not parse."""
+    loader = _Loader(text)
+    nodes: list[Any] = []
+    try:
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    except (yaml.YAMLError, RecursionError):
+        return []
+    finally:
+        loader.dispose()
+    return nodes
+
+
 def _load_json(text: str) -> Iterator[Document]:
     duplicates: list[tuple[int, int, str]] = []
 
@@ -167,6 +209,13 @@ def _load_json(text: str) -> Iterator[Document]:
         data = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
         raise LoadError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except ValueError:  # an integer with more digits than Python converts to a number
+        long = _LONG_DIGITS.search(text)
+        if long is None:
+            raise LoadError("invalid JSON: an integer is too long") from None
+        line = text.count("\n", 0, long.start()) + 1
+        column = long.start() - (text.rfind("\n", 0, long.start()) + 1) + 1
+        raise LoadError(f"invalid JSON: {_too_long(f'{len(long.group()):,} characters long')}", line, column) from None
     except RecursionError:
         raise LoadError(f"the document nests deeper than {MAX_DEPTH} levels") from None
     try:

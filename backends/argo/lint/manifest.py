@@ -2,24 +2,32 @@
 
 Rules run even when the structure check found errors, so nothing here assumes a field has the right type: a
 ``templates`` that is not a list simply has no templates. ``Dag`` holds what several rules share about one DAG
-template (parsed ``depends``, the dependency graph, ancestors), computed once.
+template (parsed ``depends``, the dependency graph, ancestors), computed once, with the parser and graph
+algorithms the local runner uses too (``backends.argo.manifest_model``).
 """
 
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.argo.lint.depends_expr import DependsError, Ref, parse
 from backends.argo.lint.findings import DocPath
+from backends.argo.lint.hints import Hints
+from backends.argo.manifest_model import (
+    DependsError,
+    Ref,
+    components,
+    dependency_graph,
+    is_cyclic,
+    task_depends,
+)
 
 LINTED_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 TEMPLATE_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
-# The fields that make a template what it is (validate.go validateTemplateType); exactly one must be set.
-TEMPLATE_TYPES = ("container", "containerSet", "steps", "script", "resource", "dag", "suspend", "data", "http",
-                  "plugin")
+MAX_DAG_TASKS = 200  # the maxItems of a DAG's tasks in Argo's CRD schema
 LOOP_FIELDS = ("withItems", "withParam", "withSequence")
 
 
@@ -108,52 +116,69 @@ class Dag:
                 self.by_name.setdefault(task.name, task)
         self.uses_depends = any(_text(t.data.get("depends")) for t in self.tasks)
         self.uses_dependencies = any(as_list(t.data.get("dependencies")) for t in self.tasks)
-        self.refs: dict[str, list[Ref]] = {}  # task name → references of its depends, or of its dependencies
+        self.refs: dict[str, tuple[Ref, ...]] = {}  # task name → references of its depends, or of its dependencies
         self.errors: dict[str, DependsError] = {}
-        for task in self.tasks:
-            if task.name is None or task.name in self.refs:
-                continue
-            depends = _text(task.data.get("depends"))
-            if depends:
-                try:
-                    self.refs[task.name] = parse(depends)
-                except DependsError as exc:
-                    self.errors[task.name] = exc
-                    self.refs[task.name] = []
-            else:
-                self.refs[task.name] = [Ref(d, None, i) for i, d in enumerate(as_list(task.data.get("dependencies")))
-                                        if isinstance(d, str)]
+        for name, task in self.by_name.items():
+            try:
+                depends = task_depends(task.data)
+            except DependsError as exc:
+                self.errors[name] = exc
+                depends = None
+            self.refs[name] = depends.refs if depends is not None else ()
 
     @property
     def name(self) -> str:
         return self.template.name or "?"
 
+    @functools.cached_property
+    def graph(self) -> dict[str, list[str]]:
+        """Task → the existing tasks it names, each once, in order."""
+        return dependency_graph({name: (r.task for r in refs) for name, refs in self.refs.items()})
+
     def depends_on(self, task: str) -> list[str]:
-        """The tasks ``task`` names, existing ones only, each once, in order."""
-        seen: dict[str, None] = {}
-        for ref in self.refs.get(task, []):
-            if ref.task in self.by_name:
-                seen.setdefault(ref.task)
-        return list(seen)
+        return self.graph.get(task, [])
 
     @functools.cached_property
-    def _ancestors(self) -> dict[str, frozenset[str]]:
-        # Iterative, and safe on cyclic input (a cycle is reported by its own rule).
-        result: dict[str, frozenset[str]] = {}
-        for start in self.by_name:
-            seen: set[str] = set()
-            stack = list(self.depends_on(start))
-            while stack:
-                current = stack.pop()
-                if current in seen:
-                    continue
-                seen.add(current)
-                stack.extend(self.depends_on(current))
-            result[start] = frozenset(seen)
-        return result
+    def _ancestor_bits(self) -> dict[str, int]:
+        # One pass over the strongly connected components, dependencies first: a task's ancestors are its
+        # dependencies and theirs, as a bit set over task positions (the tasks of a cycle are ancestors of each
+        # other). A set holds a bit per task, so this is quadratic for large DAGs: see is_ancestor.
+        graph = self.graph
+        bit = {name: 1 << i for i, name in enumerate(graph)}
+        found: dict[str, int] = {}
+        for component in components(graph):
+            members = set(component)
+            ancestors = 0
+            for name in component:
+                for dep in graph[name]:
+                    if dep not in members:
+                        ancestors |= found[dep] | bit[dep]
+            if is_cyclic(component, graph):
+                for name in component:
+                    ancestors |= bit[name]
+            for name in component:
+                found[name] = ancestors
+        return found
 
-    def ancestors(self, task: str) -> frozenset[str]:
-        return self._ancestors.get(task, frozenset())
+    @functools.cached_property
+    def _direct(self) -> dict[str, set[str]]:
+        return {name: set(deps) for name, deps in self.graph.items()}
+
+    @functools.cached_property
+    def _position(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.graph)}
+
+    def is_ancestor(self, ancestor: str, task: str) -> bool | None:
+        """Whether ``task`` depends on ``ancestor`` (both task names), directly or through other tasks.
+
+        None (not known) in a DAG over Argo's task limit, when ``ancestor`` is not a direct dependency: the answer
+        would cost time quadratic in the tasks, and AM401 rejects such a DAG anyway.
+        """
+        if ancestor in self._direct.get(task, ()):
+            return True  # the usual case, answered without the ancestor sets
+        if len(self.tasks) > MAX_DAG_TASKS:
+            return None
+        return bool(self._ancestor_bits.get(task, 0) >> self._position[ancestor] & 1)
 
 
 def _text(value: Any) -> str:
@@ -167,6 +192,7 @@ class Manifest:
         self.kind = kind
         self.data = data
         self.catalog = catalog or Catalog()
+        self.hints = Hints()  # the document's budget of "did you mean" suggestions
         self.spec_path: DocPath = ("spec", "workflowSpec") if kind == "CronWorkflow" else ("spec",)
         spec: Any = data
         for key in self.spec_path:
@@ -190,9 +216,9 @@ class Manifest:
     def all_templates(self) -> list[Node]:
         """``spec.templates`` and every inline template of their tasks and steps, outermost first."""
         found: list[Node] = []
-        queue = list(self.templates)
+        queue = deque(self.templates)
         while queue:
-            template = queue.pop(0)
+            template = queue.popleft()
             found.append(template)
             for holder in self.holders(template):
                 inline = holder.child("inline")

@@ -1,9 +1,10 @@
 """Where a finding is: a path inside a document (``("spec", "templates", 0, "name")``) → 1-based line and column.
 
-Lines come from ruamel.yaml's round-trip loader, whose mappings and sequences remember where each key, value and item
-starts (``.lc``). The file is parsed only when the first finding of it needs a position, so clean files cost nothing.
-If a path leads further than the document goes (a missing field), the deepest existing part is used; if ruamel cannot
-read the file at all, the start of the document.
+Lines come from the YAML node tree of the same C parser that read the data (``loader.compose``), whose nodes know
+where they start. The file is parsed again only when the first finding of it needs a position, so clean files cost
+nothing; each mapping's keys are indexed the first time a path goes through it, so a file with many findings costs
+time linear in its size. If a path leads further than the document goes (a missing field), the deepest existing part
+is used; if the file cannot be parsed at all, the start of the document.
 """
 
 from __future__ import annotations
@@ -11,24 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from backends.argo.lint.loader import compose
 
 PathElem = str | int
+_MERGE = "tag:yaml.org,2002:merge"
 
 
-class _LastKeyWins(RoundTripConstructor):
-    """Duplicate keys keep the last value and its position, as Kubernetes (and our data loader) do."""
-
-    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
-        if key in mapping:
-            del mapping[key]
-        return True
-
-
-def _lc(container: Any) -> Any:
-    return getattr(container, "lc", None)
+def _start(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 class Positions:
@@ -36,15 +29,11 @@ class Positions:
         self._text = text
         self._starts = list(starts)  # 1-based (line, column) of each document's first node, from the data loader
         self._docs: list[Any] | None = None
+        self._keys: dict[int, dict[str, tuple[Node, Node]]] = {}  # id(mapping node) → key → (key node, value node)
 
     def _documents(self) -> list[Any]:
         if self._docs is None:
-            yaml = YAML(typ="rt")
-            yaml.Constructor = _LastKeyWins
-            try:
-                self._docs = list(yaml.load_all(self._text))
-            except Exception:  # positions are a nicety: never let them turn a finding into a crash
-                self._docs = []
+            self._docs = compose(self._text)
         return self._docs
 
     def _start(self, index: int) -> tuple[int, int]:
@@ -55,46 +44,43 @@ class Positions:
         if not path:
             return self._start(index)  # the whole document: known without parsing the file again
         docs = self._documents()
-        if not 0 <= index < len(docs):
+        if not 0 <= index < len(docs) or docs[index] is None:
             return self._start(index)
         node = docs[index]
-        best = self._node_start(node) or self._start(index)
+        best = _start(node)
         for depth, elem in enumerate(path):
             found = self._child(node, elem)
             if found is None:
                 break
-            node, key_pos, value_pos = found
+            key_node, node = found
             # A scalar is shown where its value starts; a mapping or list by its key (``spec:``), since its value
             # starts on another line, at its first entry.
-            block = isinstance(node, CommentedMap | CommentedSeq) and isinstance(elem, str)
-            best = value_pos if depth == len(path) - 1 and not at_key and not block else key_pos
+            block = isinstance(node, MappingNode | SequenceNode) and isinstance(elem, str)
+            best = _start(node) if depth == len(path) - 1 and not at_key and not block else _start(key_node)
         return best
 
-    @staticmethod
-    def _node_start(node: Any) -> tuple[int, int] | None:
-        lc = _lc(node)
-        if lc is None or lc.line is None:
-            return None
-        return lc.line + 1, lc.col + 1
-
-    @staticmethod
-    def _child(node: Any, elem: PathElem) -> tuple[Any, tuple[int, int], tuple[int, int]] | None:
-        if isinstance(node, CommentedMap):
-            key: Any = elem
-            if key not in node:
-                key = next((k for k in node if str(k) == str(elem)), None)  # a key YAML 1.2 typed differently
-                if key is None:
-                    return None
-            try:
-                kline, kcol = node.lc.key(key)
-                vline, vcol = node.lc.value(key)
-            except (KeyError, TypeError, AttributeError):
-                return None
-            return node[key], (kline + 1, kcol + 1), (vline + 1, vcol + 1)
-        if isinstance(node, CommentedSeq) and isinstance(elem, int) and 0 <= elem < len(node):
-            try:
-                line, col = node.lc.item(elem)
-            except (KeyError, TypeError, AttributeError):
-                return None
-            return node[elem], (line + 1, col + 1), (line + 1, col + 1)
+    def _child(self, node: Node, elem: PathElem) -> tuple[Node, Node] | None:
+        if isinstance(node, MappingNode):
+            return self._mapping(node).get(str(elem))
+        if isinstance(node, SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value):
+            item = node.value[elem]
+            return item, item
         return None
+
+    def _mapping(self, node: MappingNode) -> dict[str, tuple[Node, Node]]:
+        keys = self._keys.get(id(node))
+        if keys is None:
+            keys = {}
+            merged: list[Node] = []
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE:
+                    merged.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
+                elif isinstance(key_node, ScalarNode):
+                    keys[key_node.value] = (key_node, value_node)  # a duplicate key: the last one wins, as in data
+            # Keys written in the mapping win over merged ones (`<<: *defaults`), as in the data.
+            for source in merged:
+                if isinstance(source, MappingNode) and source is not node:
+                    for key, pair in self._mapping(source).items():
+                        keys.setdefault(key, pair)
+            self._keys[id(node)] = keys
+        return keys

@@ -1,7 +1,8 @@
 """``argo-migrate run --local FILE``: options → run → summary, report and exit status.
 
 Exit status: 0 when the workflow's phase is Succeeded, 1 when it is Failed or Error, 2 for a usage error or a
-manifest that cannot run at all (unreadable, malformed YAML, unknown kind, a cycle, a missing template).
+manifest that cannot run at all: one that ``argo-migrate lint`` finds errors in (printed as lint prints them), or
+that the runner cannot run (a workflowTemplateRef, a parameter only a cluster can supply).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from backends.argo.local.engine import Options, Runner
 from backends.argo.local.model import ManifestError, load, parse_parameters
+from backends.argo.local.preflight import preflight
 from backends.argo.local.report import report_json, write
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -38,7 +40,23 @@ def run_local(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         handlers = _handlers(args.handler or [])
-        manifest = load(Path(args.file), parse_parameters(args.parameter or []))
+        overrides = parse_parameters(args.parameter or [])
+    except ManifestError as exc:
+        print(f"argo-migrate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if Path(args.file).is_dir():
+        print(f"argo-migrate: error: {args.file} is a folder; run --local takes one manifest file", file=sys.stderr)
+        return EXIT_USAGE
+    checked = preflight(args.file)
+    for d in [*checked.errors, *checked.warnings]:
+        print(d, file=sys.stderr)
+    if checked.errors:
+        count = len(checked.errors)
+        print(f"argo-migrate: error: {args.file}: lint found {count} error{'s' if count != 1 else ''}; not run",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        manifest = load(Path(args.file), overrides)
     except ManifestError as exc:
         print(f"argo-migrate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

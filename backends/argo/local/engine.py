@@ -35,10 +35,17 @@ from pathlib import Path
 from typing import Any
 
 from backends.argo.local.executors import EXECUTORS, LeafJob
-from backends.argo.local.expressions import ExpressionError, evaluate_expr, evaluate_when, to_text
-from backends.argo.local.model import Manifest, ManifestError, dag_depends, parse_duration, template_type
+from backends.argo.local.expressions import (
+    ExpressionError,
+    evaluate_depends,
+    evaluate_expr,
+    evaluate_when,
+    to_text,
+)
+from backends.argo.local.model import Manifest, ManifestError, dag_depends, parse_duration
 from backends.argo.local.paths import ArtifactRepository, PathError, volume_folder
 from backends.argo.local.templating import MissingVariable, Scope, substitute, substitute_all
+from backends.argo.manifest_model import template_type
 
 FULFILLED = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 COMPLETED = ("Succeeded", "Failed", "Error")
@@ -710,7 +717,8 @@ class Runner:
             if unknown:
                 return "Error", f"dag.target names {unknown}, which are not tasks of this DAG", scope
         else:
-            targets = [n for n in tasks if not any(n in dep_names[m] for m in tasks)]
+            named = {d for names in dep_names.values() for d in names}
+            targets = [n for n in tasks if n not in named]
         relevant: set[str] = set()
         stack = list(targets)
         while stack:
@@ -741,6 +749,10 @@ class Runner:
                 return n.type == "TaskGroup" and bool(kids) and all(c.phase == "Failed" for c in kids)
             return res in RESULT_PHASE and n.phase == RESULT_PHASE[res]
 
+        def continue_on(task: str) -> dict[str, Any]:
+            policy = tasks[task].get("continueOn")
+            return policy if isinstance(policy, dict) else {}
+
         def task_scope() -> Scope:
             values: dict[str, str] = dict(self.globals)
             for name in done:
@@ -765,7 +777,7 @@ class Runner:
                         progressed = True
                         planned.add(name)
                         expr = depends[name]
-                        if expr is not None and not expr.evaluate(result, lambda t: tasks[t].get("continueOn")):
+                        if expr is not None and not evaluate_depends(expr, result, continue_on):
                             settle(name, self._final(prefix + name, str(tasks[name].get("template") or ""),
                                                      "Omitted", "omitted: depends condition not met", "Skipped"))
                             continue

@@ -1,7 +1,7 @@
 """The three expression languages of an Argo manifest, as far as a local run needs them.
 
 - ``depends`` (ARGO-SEMANTICS §2.1): task names and ``name.Result`` atoms joined by ``&&``, ``||``, ``!`` and
-  parentheses; names are matched with Argo's own pattern, results are the eight documented ones.
+  parentheses, parsed by ``backends.argo.manifest_model`` (the parser lint uses) and evaluated here.
 - ``when`` (§2.2): govaluate after ``{{…}}`` substitution. A bare word is a string (``Succeeded == Succeeded``);
   ``true``/``false`` are booleans, numbers are numbers, quoted text is a string; ``==``, ``!=``, ``<``, ``>``,
   ``<=``, ``>=``, ``=~``, ``!~``, ``&&``, ``||``, ``!``, ``+ - * / %``, ``? :`` and parentheses.
@@ -21,8 +21,9 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from backends.argo.manifest_model import AllOf, Depends, Expr, Not, Ref
 
 
 class ExpressionError(Exception):
@@ -31,112 +32,34 @@ class ExpressionError(Exception):
 
 # --------------------------------------------------------------------------------------------------- depends
 
-RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
-_DEPENDS_TOKEN = re.compile(
-    r"(?P<ws>\s+)|(?P<result>[a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|(?P<name>[a-zA-Z0-9][-a-zA-Z0-9]*)"
-    r"|(?P<op>&&|\|\||!|\(|\))"
-)
+def evaluate_depends(depends: Depends, result: Callable[[str, str], bool],
+                     continue_on: Callable[[str], dict[str, Any]]) -> bool:
+    """``result(task, Result)`` answers one ``task.Result``; a bare name expands as Argo's ``expandDependency`` does:
+    Succeeded, Skipped or Daemoned, plus Errored/Failed when the named task's ``continueOn`` allows them."""
+
+    def bare(task: str) -> bool:
+        wanted = ["Succeeded", "Skipped", "Daemoned"]
+        policy = continue_on(task) or {}
+        if policy.get("error"):
+            wanted.append("Errored")
+        if policy.get("failed"):
+            wanted.append("Failed")
+        return any(result(task, r) for r in wanted)
+
+    def ev(node: Expr) -> bool:
+        # Recursion is bounded: the parser refuses nesting deeper than MAX_NESTING, and &&/|| are n-ary.
+        if isinstance(node, Ref):
+            return result(node.task, node.result) if node.result is not None else bare(node.task)
+        if isinstance(node, Not):
+            return not ev(node.operand)
+        if isinstance(node, AllOf):
+            return all(ev(n) for n in node.operands)
+        return any(ev(n) for n in node.operands)
+
+    return ev(depends.tree)
 
 
-@dataclass(frozen=True)
-class Depends:
-    """A parsed ``depends`` expression (or the ``&&`` of a ``dependencies`` list's expansions)."""
-
-    source: str
-    tree: tuple[Any, ...]
-
-    def tasks(self) -> list[str]:
-        """The task names referenced, in order of first appearance."""
-        found: list[str] = []
-
-        def walk(node: tuple[Any, ...]) -> None:
-            if node[0] in ("result", "bare"):
-                if node[1] not in found:
-                    found.append(node[1])
-            else:
-                for child in node[1:]:
-                    walk(child)
-
-        walk(self.tree)
-        return found
-
-    def evaluate(self, result: Callable[[str, str], bool], continue_on: Callable[[str], dict[str, Any]]) -> bool:
-        """``result(task, Result)`` answers one atom; a bare name expands as ``expandDependency`` does."""
-
-        def ev(node: tuple[Any, ...]) -> bool:
-            kind = node[0]
-            if kind == "or":
-                return ev(node[1]) or ev(node[2])
-            if kind == "and":
-                return ev(node[1]) and ev(node[2])
-            if kind == "not":
-                return not ev(node[1])
-            if kind == "result":
-                return result(node[1], node[2])
-            wanted = ["Succeeded", "Skipped", "Daemoned"]
-            policy = continue_on(node[1]) or {}
-            if policy.get("error"):
-                wanted.append("Errored")
-            if policy.get("failed"):
-                wanted.append("Failed")
-            return any(result(node[1], r) for r in wanted)
-
-        return ev(self.tree)
-
-
-def parse_depends(text: str) -> Depends:
-    tokens = _tokens(text, _DEPENDS_TOKEN, "depends")
-    stream = _Stream(tokens, text, "depends")
-
-    def primary() -> tuple[Any, ...]:
-        kind, value = stream.next()
-        if kind == "op" and value == "(":
-            inner = disjunction()
-            stream.expect(")")
-            return inner
-        if kind == "op" and value == "!":
-            return ("not", primary())
-        if kind == "result":
-            name, result = value.split(".", 1)
-            if result not in RESULTS:
-                raise ExpressionError(f"depends {text!r}: task result {result!r} of {name!r} is not one of "
-                                      f"{', '.join(RESULTS)}")
-            return ("result", name, result)
-        if kind == "name":
-            return ("bare", value)
-        raise ExpressionError(f"depends {text!r}: unexpected {value!r}")
-
-    def conjunction() -> tuple[Any, ...]:
-        left = primary()
-        while stream.peek() == ("op", "&&"):
-            stream.next()
-            left = ("and", left, primary())
-        return left
-
-    def disjunction() -> tuple[Any, ...]:
-        left = conjunction()
-        while stream.peek() == ("op", "||"):
-            stream.next()
-            left = ("or", left, conjunction())
-        return left
-
-    if not tokens:
-        raise ExpressionError("depends is empty")
-    tree = disjunction()
-    if stream.peek() is not None:
-        raise ExpressionError(f"depends {text!r}: unexpected {stream.peek()[1]!r}")  # type: ignore[index]
-    return Depends(text, tree)
-
-
-def dependencies_as_depends(names: list[str]) -> Depends:
-    """``dependencies: [A, B]`` is the ``&&`` of bare names (each expanded at evaluation)."""
-    tree: tuple[Any, ...] | None = None
-    for name in names:
-        tree = ("bare", name) if tree is None else ("and", tree, ("bare", name))
-    if tree is None:
-        raise ExpressionError("dependencies is empty")
-    return Depends(" && ".join(names), tree)
-
+# --------------------------------------------------------------------------------------------------- when / expr
 
 class _Stream:
     def __init__(self, tokens: list[tuple[str, str]], source: str, what: str) -> None:
@@ -165,8 +88,6 @@ class _Stream:
             raise ExpressionError(f"{self.what} {self.source!r}: expected {value!r}, found "
                                   f"{found[1] if found else 'the end'!r}")
 
-
-# --------------------------------------------------------------------------------------------------- when / expr
 
 _NUMBER = r"\d+\.\d+|\d+"
 _STRING = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""

@@ -2,9 +2,12 @@
 
 Accepted kinds: ``Workflow``, ``WorkflowTemplate``, ``ClusterWorkflowTemplate`` and ``CronWorkflow`` (its
 ``workflowSpec``). Checked before the run, each with a :class:`ManifestError` naming the place: YAML syntax, the
-kind, the entrypoint, every ``template:`` reference (tasks, steps, ``onExit``, exit hooks), DAG task references in
-``depends``/``dependencies``, cycles, ``depends`` syntax and results, and workflow parameters that only a cluster
-could supply (a ConfigMap) unless ``-p`` gives them.
+kind, the entrypoint, every ``template:`` reference (tasks, steps, ``onExit``, exit hooks), template types, DAG task
+references in ``depends``/``dependencies``, cycles, ``depends`` syntax and results, and workflow parameters that
+only a cluster could supply (a ConfigMap) unless ``-p`` gives them. ``run --local`` lints the manifest before this
+(``preflight``), so most of these are lint's findings first; they stay here for callers of :func:`load` (tests,
+other tools). Template types, ``depends`` and cycles are read with the model lint uses
+(``backends.argo.manifest_model``).
 """
 
 from __future__ import annotations
@@ -14,11 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends.argo.local.expressions import Depends, ExpressionError, dependencies_as_depends, parse_depends
+from backends.argo.local.expressions import ExpressionError
+from backends.argo.manifest_model import (
+    Depends,
+    DependsError,
+    cycles,
+    dependency_graph,
+    task_depends,
+    template_types,
+)
 
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
-LEAF_TYPES = ("container", "script", "resource", "suspend", "http", "containerSet", "data", "plugin")
-TEMPLATE_TYPES = ("dag", "steps", *LEAF_TYPES)
 
 
 class ManifestError(Exception):
@@ -39,13 +48,6 @@ class Manifest:
     @property
     def entrypoint(self) -> str:
         return str(self.spec.get("entrypoint") or "")
-
-
-def template_type(template: dict[str, Any]) -> str | None:
-    for kind in TEMPLATE_TYPES:
-        if template.get(kind) is not None:
-            return kind
-    return None
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -170,12 +172,12 @@ def _text(value: Any) -> str:
 
 
 def dag_depends(task: dict[str, Any]) -> Depends | None:
-    """The task's ``depends`` (or its ``dependencies`` as one expression); ``None`` for a root task."""
-    if task.get("depends"):
-        return parse_depends(str(task["depends"]))
-    if task.get("dependencies"):
-        return dependencies_as_depends([str(d) for d in task["dependencies"]])
-    return None
+    """The task's ``depends`` (or its ``dependencies`` as one expression); ``None`` for a root task. A malformed
+    ``depends`` is an ExpressionError, as every expression the runner cannot read is."""
+    try:
+        return task_depends(task)
+    except DependsError as exc:
+        raise ExpressionError(f"depends {task.get('depends')!r}: {exc.message}") from None
 
 
 def check(manifest: Manifest) -> None:
@@ -193,8 +195,11 @@ def check(manifest: Manifest) -> None:
     ref(manifest.entrypoint, "spec.entrypoint")
     ref(manifest.spec.get("onExit"), "spec.onExit")
     for tname, template in manifest.templates.items():
-        if template_type(template) is None:
+        types = template_types(template)
+        if not types:
             raise ManifestError(f"{where}: template {tname!r} has no type (container, script, dag, steps, …)")
+        if len(types) > 1:
+            raise ManifestError(f"{where}: template {tname!r} has several types ({', '.join(types)}); Argo allows one")
         for i, group in enumerate(template.get("steps") or []):
             for step in group or []:
                 context = f"template {tname!r} steps[{i}] {step.get('name')!r}"
@@ -208,7 +213,7 @@ def check(manifest: Manifest) -> None:
 def _check_dag(manifest: Manifest, tname: str, dag: dict[str, Any], ref: Any) -> None:
     where = manifest.path
     tasks = {str(t.get("name")): t for t in dag.get("tasks") or []}
-    graph: dict[str, list[str]] = {}
+    named: dict[str, list[str]] = {}
     for name, task in tasks.items():
         context = f"template {tname!r} task {name!r}"
         ref(task.get("template"), context)
@@ -216,40 +221,19 @@ def _check_dag(manifest: Manifest, tname: str, dag: dict[str, Any], ref: Any) ->
         ref(((task.get("hooks") or {}).get("exit") or {}).get("template"), context + " hooks.exit")
         if task.get("depends") and task.get("dependencies"):
             raise ManifestError(f"{where}: {context} uses both depends and dependencies")
+        if task.get("depends") is not None and not isinstance(task["depends"], str):
+            raise ManifestError(f"{where}: {context}: depends is not a string")
+        if task.get("dependencies") is not None and not (isinstance(task["dependencies"], list) and all(
+                isinstance(d, str) for d in task["dependencies"])):
+            raise ManifestError(f"{where}: {context}: dependencies is not a list of task names")
         try:
             depends = dag_depends(task)
         except ExpressionError as exc:
             raise ManifestError(f"{where}: {context}: {exc}") from None
-        graph[name] = depends.tasks() if depends else []
-        for dep in graph[name]:
+        named[name] = depends.tasks() if depends else []
+        for dep in named[name]:
             if dep not in tasks:
                 raise ManifestError(f"{where}: {context} depends on {dep!r}, which is not a task of this DAG")
-    cycle = find_cycle(graph)
-    if cycle:
-        raise ManifestError(f"{where}: template {tname!r} has a dependency cycle: {' -> '.join(cycle)}")
-
-
-def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, []):
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep):], dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in graph:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
+    found = cycles(dependency_graph(named))
+    if found:
+        raise ManifestError(f"{where}: template {tname!r} has a dependency cycle: {' -> '.join(found[0].path)}")

@@ -2,7 +2,8 @@
 
 What it checks
     The graph of ``depends``/``dependencies`` between the tasks of each DAG template has no cycle (a task depending
-    on itself included). Each cycle is reported once, on the task of the cycle written first, with the whole cycle.
+    on itself included). Each group of tasks that depend on each other is reported once, on its task written first,
+    with a cycle through that task and the other tasks of the group that are on cycles with it.
 
 Why
     No task of a cycle can ever start. Argo rejects the workflow ("dependency cycle detected"); an engine that did
@@ -20,53 +21,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from backends.argo.lint.findings import Finding
-from backends.argo.lint.manifest import Dag, Manifest
+from backends.argo.lint.manifest import Manifest
+from backends.argo.manifest_model import cycles
 
 NAME = "dependency-cycle"
 CODES = ("AM414",)
 
-_GREY, _BLACK = 1, 2
-
-
-def cycles(dag: Dag) -> list[list[str]]:
-    """Cycles found by a depth-first walk (iterative: DAGs may be large), each as ``[a, b, ..., a]``."""
-    order = list(dag.by_name)
-    graph = {name: dag.depends_on(name) for name in order}
-    color: dict[str, int] = {}
-    found: list[list[str]] = []
-    covered: set[str] = set()
-    for root in order:
-        if root in color:
-            continue
-        color[root] = _GREY
-        path = [root]
-        stack = [iter(graph[root])]
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                color[path.pop()] = _BLACK
-                stack.pop()
-            elif nxt not in color:
-                color[nxt] = _GREY
-                path.append(nxt)
-                stack.append(iter(graph[nxt]))
-            elif color[nxt] == _GREY:
-                cycle = path[path.index(nxt):]
-                if not set(cycle) <= covered:
-                    covered.update(cycle)
-                    found.append([*cycle, nxt])
-    return found
+MAX_LISTED = 5  # other tasks of an interlocked group named in the message; the rest are counted
 
 
 def check(doc: Manifest) -> Iterator[Finding]:
     for dag in doc.dags:
-        position = {name: i for i, name in enumerate(dag.by_name)}
-        for cycle in cycles(dag):
-            first = min(cycle, key=position.__getitem__)
-            # Rotate so the cycle reads from the task it is reported on.
-            start = cycle.index(first)
-            shown = [*cycle[start:-1], *cycle[:start], first]
+        for cycle in cycles(dag.graph):
+            first = cycle.path[0]
             task = dag.by_name[first]
             field = "depends" if "depends" in task.data else "dependencies"
-            yield Finding("AM414", (*task.path, field),
-                          f"dependency cycle in DAG template '{dag.name}': {' -> '.join(shown)}")
+            message = f"dependency cycle in DAG template '{dag.name}': {' -> '.join(cycle.path)}"
+            on_path = set(cycle.path)
+            others = [t for t in cycle.tasks if t not in on_path]
+            if others:
+                listed = ", ".join(others[:MAX_LISTED]) + (f" and {len(others) - MAX_LISTED} more"
+                                                           if len(others) > MAX_LISTED else "")
+                message += f" (also in cycles with these tasks: {listed})"
+            yield Finding("AM414", (*task.path, field), message)

@@ -3,7 +3,7 @@
 What it checks
     Every ``depends`` is a well-formed expression of task references joined by ``&&``, ``||``, ``!`` and
     parentheses, where a reference is ``task`` or ``task.Result`` and Result is one of Succeeded, Failed, Errored,
-    Skipped, Omitted, Daemoned, AnySucceeded, AllFailed (``depends_expr`` holds the grammar).
+    Skipped, Omitted, Daemoned, AnySucceeded, AllFailed (``backends/argo/manifest_model.py`` holds the grammar).
 
 Why
     Argo checks only the result names when a workflow is submitted (``ValidateTaskResults``); the rest of the

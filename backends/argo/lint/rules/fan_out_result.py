@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from backends.argo.lint.depends_expr import FAN_OUT_RESULTS
 from backends.argo.lint.findings import Finding
 from backends.argo.lint.manifest import Manifest, as_list
+from backends.argo.manifest_model import FAN_OUT_RESULTS
 
 NAME = "fan-out-result"
 CODES = ("AM415",)

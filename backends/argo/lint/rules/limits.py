@@ -22,12 +22,11 @@ import json
 from collections.abc import Iterator
 
 from backends.argo.lint.findings import Finding
-from backends.argo.lint.manifest import Manifest, Node, as_dict, as_list
+from backends.argo.lint.manifest import MAX_DAG_TASKS, Manifest, Node, as_dict, as_list
 
 NAME = "limits"
 CODES = ("AM401",)
 
-MAX_DAG_TASKS = 200
 MAX_TEMPLATES = 200
 MAX_INPUT_PARAMETERS = 500
 MAX_METRICS = 100

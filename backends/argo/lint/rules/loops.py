@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backends.argo.lint.findings import Finding
+from backends.argo.lint.hints import listing
 from backends.argo.lint.manifest import Manifest, Node, as_list, is_dynamic
 from backends.argo.lint.tags import tags_in
 
@@ -76,6 +77,7 @@ def _holder(holder: Node, what: str) -> Iterator[Finding]:
         allowed = _item_keys(items)
     depth = len(holder.path)
     seen: set[str] = set()
+    known = ""  # what the loop provides, worked out for the first mismatch only
     for where, tag in tags_in(data, holder.path, skip=lambda p: len(p) == depth + 1 and p[-1] == "inline"):
         if not (tag == "item" or tag.startswith("item.")) or tag in seen:
             continue
@@ -84,7 +86,7 @@ def _holder(holder: Node, what: str) -> Iterator[Finding]:
             yield Finding("AM419", where, f"{{{{{tag}}}}} is used in {what}, which has no withItems, withParam or "
                                           f"withSequence")
         elif allowed is not None and tag not in allowed:
-            known = ", ".join("{{%s}}" % k for k in sorted(allowed)) or "nothing"
+            known = known or listing(allowed, "{{%s}}") or "nothing"
             yield Finding("AM419", where, f"{{{{{tag}}}}} does not match the {loops[0]} of {what} (they provide "
                                           f"{known})")
 

@@ -21,11 +21,12 @@ Example::
 
 from __future__ import annotations
 
-import difflib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from backends.argo.lint.findings import DocPath, Finding
+from backends.argo.lint.hints import Hints, listing
 from backends.argo.lint.manifest import TEMPLATE_KINDS, Manifest, Node, as_dict, as_list, name_of
 from backends.argo.lint.tags import tags_in
 
@@ -37,11 +38,16 @@ def _names(holder: Any, key: str) -> frozenset[str]:
     return frozenset(n for item in as_list(as_dict(holder).get(key)) if (n := name_of(item)))
 
 
-def _hint(name: str, declared: frozenset[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(declared), n=1, cutoff=0.7)
+def _hint(hints: Hints, name: str, declared: frozenset[str]) -> str:
+    close = hints.close(name, declared)
     if close:
-        return f" (did you mean '{close[0]}'?)"
-    return f" (declared: {', '.join(sorted(declared))})" if declared else " (none is declared)"
+        return f" (did you mean '{close}'?)"
+    return f" (declared: {_listing(declared)})" if declared else " (none is declared)"
+
+
+@functools.lru_cache(maxsize=64)
+def _listing(declared: frozenset[str]) -> str:
+    return listing(declared)  # once per set, not once per finding: a template may misuse each of 500 names
 
 
 def _inputs(doc: Manifest, template: Node) -> Iterator[Finding]:
@@ -63,13 +69,15 @@ def _inputs(doc: Manifest, template: Node) -> Iterator[Finding]:
             continue
         seen.add((where, tag))
         kind = parts[1]
-        declared = own[kind] | extra.get(where[:depth + 3], {}).get(kind, frozenset())
+        passed = extra.get(where[:depth + 3])  # the inputs of the inline template of this task or step
+        declared = own[kind] | passed[kind] if passed else own[kind]
         what = "input parameter" if kind == "parameters" else "input artifact"
         if len(parts) == 2:
             if not declared and kind == "parameters":
                 yield Finding("AM417", where, f"{{{{{tag}}}}} is used in {label}, which has no input parameters")
         elif parts[2] not in declared:
-            yield Finding("AM417", where, f"{{{{{tag}}}}} names no {what} of {label}{_hint(parts[2], declared)}")
+            yield Finding("AM417", where, f"{{{{{tag}}}}} names no {what} of {label}"
+                                          f"{_hint(doc.hints, parts[2], declared)}")
 
 
 def _workflow(doc: Manifest) -> Iterator[Finding]:
@@ -96,10 +104,10 @@ def _workflow(doc: Manifest) -> Iterator[Finding]:
             if template_kind:
                 yield Finding("AM418", where, f"{{{{{tag}}}}}: '{parts[2]}' is not declared in spec.arguments; the "
                                               f"Workflow that runs this template must supply it"
-                                              f"{_hint(parts[2], declared) if declared else ''}")
+                                              f"{_hint(doc.hints, parts[2], declared) if declared else ''}")
             else:
                 yield Finding("AM417", where, f"{{{{{tag}}}}} names no parameter of spec.arguments"
-                                              f"{_hint(parts[2], declared)}")
+                                              f"{_hint(doc.hints, parts[2], declared)}")
 
 
 def check(doc: Manifest) -> Iterator[Finding]:

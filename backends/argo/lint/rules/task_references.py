@@ -3,7 +3,9 @@
 What it checks
     In a DAG task (its arguments, ``when``, loops...), every ``{{tasks.x.…}}`` tag names a task that the task
     depends on, directly or through other tasks. A task may name itself only in its hooks. In a DAG template's
-    ``outputs``, ``x`` must be one of its tasks. Expression tags (``{{= ...}}``) are not checked.
+    ``outputs``, ``x`` must be one of its tasks. Expression tags (``{{= ...}}``) are not checked. In a DAG over
+    Argo's 200-task limit (AM401), only direct dependencies count as known ancestors and other references are
+    not checked: finding the ancestors of every task of such a DAG would take time quadratic in its size.
 
 Why
     Argo resolves ``tasks.x`` from the ancestors of the running task only: anything else is not finished, or not
@@ -43,7 +45,6 @@ def _in_task(dag: Dag, task: Node) -> Iterator[Finding]:
     if name is None or dag.by_name.get(name) is not task:
         return
     depth = len(task.path)
-    ancestors = dag.ancestors(name)
     seen: set[tuple[DocPath, str]] = set()
     # An inline template is a template of its own (its tags are its business); hooks may name the task itself.
     for where, tag in tags_in(task.data, task.path, skip=lambda p: p[depth] == "inline"):
@@ -57,7 +58,7 @@ def _in_task(dag: Dag, task: Node) -> Iterator[Finding]:
         elif target not in dag.by_name:
             yield Finding("AM416", where, f"{{{{{tag}}}}} in task '{name}' names '{target}', which is not a task of "
                                           f"DAG template '{dag.name}'")
-        elif target not in ancestors:
+        elif dag.is_ancestor(target, name) is False:
             yield Finding("AM416", where, f"{{{{{tag}}}}} in task '{name}' names '{target}', which is not an "
                                           f"ancestor of '{name}': add it to depends")
 

@@ -22,7 +22,6 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,16 +32,12 @@ NAME = "undefined-template"
 CODES = ("AM410",)
 
 
-def _missing(name: str, available: frozenset[str], where: str) -> str:
-    message = f"template '{name}' is not defined in {where}"
-    close = difflib.get_close_matches(name, sorted(available), n=1, cutoff=0.7)
-    return message + (f" (did you mean '{close[0]}'?)" if close else "")
-
-
-def _by_name(value: Any, path: DocPath, available: frozenset[str] | None, where: str) -> Iterator[Finding]:
+def _by_name(doc: Manifest, value: Any, path: DocPath, available: frozenset[str] | None,
+             where: str) -> Iterator[Finding]:
     if isinstance(value, str) and value and not is_dynamic(value) and available is not None \
             and value not in available:
-        yield Finding("AM410", path, _missing(value, available, where))
+        yield Finding("AM410", path, f"template '{value}' is not defined in {where}"
+                                     f"{doc.hints.did_you_mean(value, available)}")
 
 
 def _by_ref(doc: Manifest, ref: Any, path: DocPath) -> Iterator[Finding]:
@@ -53,7 +48,7 @@ def _by_ref(doc: Manifest, ref: Any, path: DocPath) -> Iterator[Finding]:
         return
     found, kind = doc.template_ref(ref)
     if found is not None and isinstance(template, str):
-        yield from _by_name(template, (*path, "template"), found.templates, f"{kind} '{name}'")
+        yield from _by_name(doc, template, (*path, "template"), found.templates, f"{kind} '{name}'")
 
 
 def _holder(doc: Manifest, holder: Node, what: str, available: frozenset[str] | None) -> Iterator[Finding]:
@@ -64,7 +59,7 @@ def _holder(doc: Manifest, holder: Node, what: str, available: frozenset[str] | 
     elif not given:
         yield Finding("AM410", holder.path, f"{what} names no template (template, templateRef or inline)")
     if "template" in given:
-        yield from _by_name(data["template"], (*holder.path, "template"), available, "spec.templates")
+        yield from _by_name(doc, data["template"], (*holder.path, "template"), available, "spec.templates")
     if "templateRef" in given:
         yield from _by_ref(doc, data["templateRef"], (*holder.path, "templateRef"))
 
@@ -94,13 +89,13 @@ def check(doc: Manifest) -> Iterator[Finding]:
 
     entrypoint = spec.get("entrypoint")
     if entrypoint:
-        yield from _by_name(entrypoint, (*sp, "entrypoint"), top, top_where)
+        yield from _by_name(doc, entrypoint, (*sp, "entrypoint"), top, top_where)
     elif doc.kind in ("Workflow", "CronWorkflow"):
         if not isinstance(workflow_ref, dict):
             yield Finding("AM410", sp, "spec.entrypoint is required")
         elif referenced is not None and not referenced.entrypoint:
             yield Finding("AM410", sp, f"neither this Workflow nor {top_where} sets an entrypoint")
-    yield from _by_name(spec.get("onExit"), (*sp, "onExit"), top, top_where)
+    yield from _by_name(doc, spec.get("onExit"), (*sp, "onExit"), top, top_where)
     yield from _hooks(doc, spec.get("hooks"), (*sp, "hooks"), top)
 
     for template in doc.all_templates:

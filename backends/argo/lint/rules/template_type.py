@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from backends.argo.lint.findings import Finding
-from backends.argo.lint.manifest import TEMPLATE_TYPES, Manifest
+from backends.argo.lint.manifest import Manifest
+from backends.argo.manifest_model import TEMPLATE_TYPES, template_types
 
 NAME = "template-type"
 CODES = ("AM420",)
@@ -28,7 +29,7 @@ CODES = ("AM420",)
 
 def check(doc: Manifest) -> Iterator[Finding]:
     for template in doc.all_templates:
-        given = [t for t in TEMPLATE_TYPES if template.data.get(t) is not None]
+        given = template_types(template.data)
         label = f"template '{template.name}'" if template.name else "inline template"
         if not given:
             yield Finding("AM420", template.path, f"{label} has no type: set one of {', '.join(TEMPLATE_TYPES)}")

@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from backends.argo.lint.findings import DocPath, Finding
@@ -25,20 +24,16 @@ NAME = "unknown-dependency"
 CODES = ("AM413",)
 
 
-def _hint(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def check(doc: Manifest) -> Iterator[Finding]:
     for dag in doc.dags:
-        names = sorted(dag.by_name)
+        names = dag.by_name.keys()
         target = dag.dag.data.get("target")
         if isinstance(target, str):
             for name in target.split(" "):
                 if name and not is_dynamic(name) and name not in dag.by_name:
                     yield Finding("AM413", (*dag.dag.path, "target"),
-                                  f"target '{name}' is not a task of DAG template '{dag.name}'{_hint(name, names)}")
+                                  f"target '{name}' is not a task of DAG template '{dag.name}'"
+                                  f"{doc.hints.did_you_mean(name, names)}")
         for task in dag.tasks:
             if task.name is None or dag.by_name.get(task.name) is not task:
                 continue
@@ -48,7 +43,7 @@ def check(doc: Manifest) -> Iterator[Finding]:
                 if ref.task in dag.by_name or ref.task in reported:
                     continue
                 reported.add(ref.task)
-                hint = _hint(ref.task, names)
+                hint = doc.hints.did_you_mean(ref.task, names)
                 if uses_depends:
                     where: DocPath = (*task.path, "depends")
                 else:
