@@ -75,17 +75,17 @@ start = time.perf_counter()
 n = {samples}
 here = SourceLoc("Snakefile", 1)
 w = Workflow(id="samples", origin=here)
-raw = stage_in(w, tuple(Port(f"raw{{i}}", FILE, path=f"data/s{{i}}.fq", default=f"inputs/s{{i}}.fq")
-                        for i in range(n)), here)
+raw = stage_in(w, (Port("data", DIRECTORY, path="data", default="inputs/data"),), here)
 def job(rule, i, src, out):
+    kind = DIRECTORY if rule == "trim" else FILE  # trim reads the staged data folder, align trim's file
     return Task(f"{{rule}}[sample=s{{i}}]", SourceLoc("Snakefile", 10 if rule == "trim" else 20), rule,
                 ContainerRun("biocontainers/tools:1", (text("sh"), text("-c")),
                              (("mkdir -p $(dirname ", OutputPath("out"), ") && " + rule + " < ", InputRef("src"),
                                " > ", OutputPath("out")),)),
-                inputs=(Port("src", FILE),), arguments=(("src", (src,)),),
+                inputs=(Port("src", kind),), arguments=(("src", (src,)),),
                 outputs=(Port("out", FILE, path=out),))
 for i in range(n):
-    w.add_task(job("trim", i, raw[f"raw{{i}}"], f"trim/s{{i}}.fq")); w.add_edge("init", f"trim[sample=s{{i}}]")
+    w.add_task(job("trim", i, raw["data"], f"trim/s{{i}}.fq")); w.add_edge("init", f"trim[sample=s{{i}}]")
     w.add_task(job("align", i, OutputRef(f"trim[sample=s{{i}}]", "out"), f"align/s{{i}}.bam"))
     w.add_edge(f"trim[sample=s{{i}}]", f"align[sample=s{{i}}]")
 if {looped}:
