@@ -335,3 +335,34 @@ def test_f5_no_credential_no_warning(tmp_path: Path) -> None:
         """)
     assert "AM121" not in _codes(report)
     assert "eu-west-1" in written and "created_at" in written
+
+
+# --- F4: deep nesting is a diagnostic, never a crash of the batch -----------------------------------------------
+
+
+@pytest.mark.parametrize("source", [
+    (REPROS / "parens_segv.py").read_text(),
+    "X = " + "[" * 5000 + "]" * 5000 + "\n",
+    "X = " + "f(" * 3000 + "1" + ")" * 3000 + "\n",
+    "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n"
+    "with DAG(dag_id='c', schedule=None):\n"
+    + "".join(f"    t{i} = EmptyOperator(task_id='t{i}')\n" for i in range(20000))
+    + "    " + " >> ".join(f"t{i}" for i in range(20000)) + "\n",
+], ids=["parens-2000", "lists-5000", "calls-3000", "chain-20000"])
+def test_f4_deep_nesting_is_am100_and_the_batch_goes_on(tmp_path: Path, source: str) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "m_nested.py").write_text(source)
+    (folder / "z_good.py").write_text(textwrap.dedent("""\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG(dag_id="good", schedule=None):
+            BashOperator(task_id="a", bash_command="echo ok")
+        """))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out),
+                           "--format", "json"], capture_output=True, text=True, timeout=300, preexec_fn=_limited)
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])  # not 139 (SIGSEGV)
+    report = json.loads((out / "migration-report.json").read_text())
+    assert "AM100" in _codes(report)
+    assert (out / "good.yaml").exists()

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -54,6 +55,23 @@ def parse(path: str, source: bytes) -> FrontendResult:
     except UnicodeDecodeError as exc:
         result.diagnostics.append(diag("AM002", path, 0, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
         return result
+    # Python's own parser first: it refuses nesting it cannot compile (200 parentheses, a 5,000-term chain) with an
+    # error, where LibCST's native parser would overflow its stack and take the whole batch down (FINDINGS F4).
+    # Other syntax errors are left to LibCST, which knows newer grammar than the Python running this.
+    tree: ast.Module | None = None
+    try:
+        tree = ast.parse(text)
+    except (RecursionError, MemoryError):
+        result.diagnostics.append(diag("AM100", path, 1, 1, "nested too deeply for Python to compile (Airflow could "
+                                       "not import this file either)"))
+        return result
+    except SyntaxError as exc:
+        if "too many" in str(exc.msg):  # too many nested parentheses / statically nested blocks
+            result.diagnostics.append(diag("AM100", path, exc.lineno or 1, exc.offset or 1,
+                                           f"syntax error: {exc.msg}"))
+            return result
+    except ValueError:
+        pass  # a NUL or surrogate LibCST reports better
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -61,7 +79,7 @@ def parse(path: str, source: bytes) -> FrontendResult:
                                        f"syntax error: {exc.message}"))
         return result
     _report_plugin_errors(path, result)
-    interpreter = DagBuilder(path, module, text)
+    interpreter = DagBuilder(path, module, text, tree)
     info = interpreter.run()
     result.diagnostics.extend(info.diagnostics)
     if not info.dags and not any(d.code == "AM126" for d in info.diagnostics):

@@ -89,8 +89,8 @@ class DagBuilder(Evaluator):
     module_name = "airflow_dag_module"
     known_calls = {**KNOWN_CALLS, "airflow.utils.dates.days_ago": _days_ago}
 
-    def __init__(self, path: str, module: cst.Module, source: str | None = None) -> None:
-        super().__init__(path, module, source)
+    def __init__(self, path: str, module: cst.Module, source: str | None = None, tree: Any = None) -> None:
+        super().__init__(path, module, source, tree)
         self.dags: list[DagDraft] = []
         self.ctx = _Context()
         self._group_prefix: dict[tuple[int, str], Any] = {}

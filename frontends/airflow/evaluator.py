@@ -82,10 +82,10 @@ class Evaluator:
     # Qualified names whose calls the evaluator computes, by name; a subclass may add its own.
     known_calls: dict[str, Any] = KNOWN_CALLS
 
-    def __init__(self, path: str, module: cst.Module, source: str | None = None) -> None:
+    def __init__(self, path: str, module: cst.Module, source: str | None = None, tree: Any = None) -> None:
         self.path = path
         self.module = module
-        self.positions = Positions(module, module.code if source is None else source)
+        self.positions = Positions(module, module.code if source is None else source, tree)
         self.diagnostics: list[Diagnostic] = []
         self.imports: list[ModuleImport] = []
         self.future_imports: list[str] = []

@@ -18,17 +18,18 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 
 class Positions:
-    def __init__(self, module: cst.Module, source: str) -> None:
+    def __init__(self, module: cst.Module, source: str, tree: ast.Module | None = None) -> None:
         self.module = module
         self.known: dict[cst.CSTNode, tuple[int, int]] = {}
         self.lines = source.splitlines()
         self.done: set[int] = set()  # top-level statements regenerated already
         self.anchors: list[tuple[cst.CSTNode, tuple[int, int]]] = []  # top-level statement → its own position
         self.def_lines: dict[cst.CSTNode, int] = {}
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = None
+        if tree is None:
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
         if tree is not None:
             self._pair(module.body, tree.body, top=True)
 
