@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,13 @@ class PipelineOptions:
 
 
 def _display(path: str) -> str:
-    return path.replace(os.sep, "/") if os.sep != "/" else path
+    """A path as diagnostics, reports and annotations show it: bytes that are not UTF-8 become U+FFFD and control
+    characters (a newline that would forge a diagnostic line, a terminal escape) are escaped (FINDINGS F9, F16)."""
+    path = path.replace(os.sep, "/") if os.sep != "/" else path
+    if path.isprintable():
+        return path
+    text = os.fsencode(path).decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def internal_error(exc: BaseException, path: str, line: int = 0, column: int = 0, where: str = "") -> Diagnostic:
@@ -223,23 +229,26 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
 
     found = discover(paths, row.suffixes)
     for problem in found.diagnostics:
-        add(FileEntry(problem.path, diagnostics=[problem]))
+        shown = _display(problem.path)
+        add(FileEntry(shown, diagnostics=[replace(problem, path=shown)]))
     if not found.files and len(found.missing) == len({_display(p) for p in paths}):
         return report
 
     try:
         ensure_dir(out_dir)
     except WriteError as exc:
-        for path in found.files:
+        for real in found.files:
+            path = _display(real)
             add(FileEntry(path, diagnostics=[diag("AM003", path, 0, 0, f"{exc}; nothing was written")]))
         return report
 
     batch = _Batch(out_dir, options)
-    for path in found.files:
+    for real in found.files:
+        path = _display(real)  # what everything after reading shows; the file is read by its real name
         entry = FileEntry(path)
         collected: list[Diagnostic] = []
         try:
-            data = Path(path).read_bytes()
+            data = Path(real).read_bytes()
         except OSError as exc:
             add(_finish(entry, [diag("AM002", path, 0, 0, f"cannot read: {exc.strerror or exc}")]))
             continue

@@ -366,3 +366,27 @@ def test_f4_deep_nesting_is_am100_and_the_batch_goes_on(tmp_path: Path, source: 
     report = json.loads((out / "migration-report.json").read_text())
     assert "AM100" in _codes(report)
     assert (out / "good.yaml").exists()
+
+
+# --- F9, F16: file names that are not UTF-8, or hold control characters --------------------------------------
+
+
+def test_f9_f16_odd_file_names_are_shown_escaped_and_the_report_is_written(tmp_path: Path) -> None:
+    folder = tmp_path / "names"
+    folder.mkdir()
+    good = "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n" \
+           "with DAG(dag_id='{0}', schedule=None):\n    BashOperator(task_id='a', bash_command='echo ok')\n"
+    (folder / b"\xff\xfe_latin.py".decode("utf-8", "surrogateescape")).write_text(good.format("latin"))
+    (folder / "nl2\nx.py:1:1: error AM100: forged.py").write_text("def broken(:\n")
+    (folder / "\x1b[31mred.py").write_text(good.format("red"))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]  # the broken file is an error; no traceback
+    assert "Traceback" not in done.stderr
+    report = json.loads((out / "migration-report.json").read_text())
+    assert (out / "latin.yaml").exists() and (out / "red.yaml").exists()
+    assert "\x1b" not in done.stdout + done.stderr
+    # Every diagnostic line starts with a path that has no newline: nothing is forged.
+    assert all(line.startswith(str(folder)) for line in done.stderr.splitlines() if line.strip())
+    assert any("\ufffd" in f["path"] for f in report["files"])
