@@ -390,3 +390,29 @@ def test_f9_f16_odd_file_names_are_shown_escaped_and_the_report_is_written(tmp_p
     # Every diagnostic line starts with a path that has no newline: nothing is forged.
     assert all(line.startswith(str(folder)) for line in done.stderr.splitlines() if line.strip())
     assert any("\ufffd" in f["path"] for f in report["files"])
+
+
+# --- F6, F14: valid input never gets an internal error, and YAML 1.1 words keep their type ---------------------
+
+
+@pytest.mark.parametrize("name, code", [
+    ("am901_empty_image.py", "AM115"), ("am901_http_datetime.py", "AM103"), ("am903_cron6.py", "AM108"),
+    ("am903_surrogate.py", "AM103"), ("am903_shortcircuit_always.py", None), ("am903_leading_tab.py", None),
+    ("yaml_bool.py", None), ("yaml_bool_task.py", None),
+])
+def test_f6_f14_valid_input_is_migrated_without_internal_errors(tmp_path: Path, name: str, code: str | None) -> None:
+    import yaml
+
+    status, written, report = _migrate(tmp_path, REPROS / name, name)
+    codes = _codes(report)
+    assert not [c for c in codes if c.startswith("AM9")], codes
+    assert status == 0 and written
+    if code:
+        assert code in codes
+    for path in (tmp_path / "out").glob("*.yaml"):
+        assert main(["lint", str(path)]) == 0
+        # Every scalar that was a string stays one for a YAML 1.1 reader (PyYAML's, like kubectl's).
+        text = path.read_text()
+        for word in ("yes", "no", "on", "off", "12:30", "y", "n"):
+            assert f": {word}\n" not in text and f"- {word}\n" not in text
+        yaml.safe_load_all(text)

@@ -29,6 +29,11 @@ class Condition:
     when: str | None
 
 
+def done(x: str) -> str:
+    """``x`` has finished, whatever its outcome."""
+    return _done(x)
+
+
 def _done(x: str) -> str:
     return f"({x}.Succeeded || {x}.Failed || {x}.Errored || {x}.Skipped || {x}.Omitted)"
 

@@ -14,7 +14,7 @@ from hera.workflows import Task as HeraTask
 from hera.workflows import models as m
 
 from backends.argo.conditions import render as render_condition
-from backends.argo.depends import Upstream, condition
+from backends.argo.depends import Upstream, condition, done
 from backends.argo.layout import ROOT, Layout, Node, plan
 from backends.argo.names import Namer, dns_label, parameter_name
 from backends.argo.parts import split as split_parts
@@ -339,6 +339,13 @@ class _Dags:
         cond = condition(join, [Upstream(self.item_name[u], self.may_skip.get(u, False)) for u in ups])
         own_loop = task.loop is not None
         when = cond.when
+        if cond.depends is None and own is not None:
+            # A join that waits for nothing (Airflow's "always") still reads its condition's outputs: it waits
+            # for those producers to finish, whatever their outcome, so that Argo can resolve them.
+            readers = sorted({self._child_of(scope, r.task_id) for r in ir.cond_refs(own)
+                              if isinstance(r, ir.OutputRef) and self._inside(scope, r.task_id)} & set(ups))
+            if readers:
+                cond = replace(cond, depends=" && ".join(done(self.item_name[r]) for r in readers))
         if own is not None:
             rendered = self.cond(scope, own, own_loop)
             when = f"({when}) && ({rendered})" if when else rendered

@@ -76,6 +76,14 @@ class ModuleImport:
     line: str  # the import statement that binds just this name
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Evaluator:
     # ``__name__`` as the evaluated module sees it: never "__main__", so that its script entry point is not run.
     module_name = "evaluated_module"
@@ -307,7 +315,10 @@ class Evaluator:
                 return {"True": True, "False": False, "None": None}[node.value]
             return scope.lookup(node.value)
         if isinstance(node, cst.SimpleString):
-            return node.evaluated_value
+            value = node.evaluated_value
+            if isinstance(value, str) and not _utf8(value):
+                return Unknown("a string that is not valid Unicode (a lone surrogate)", node)
+            return value
         if isinstance(node, cst.Integer | cst.Float):
             return node.evaluated_value
         if isinstance(node, cst.ConcatenatedString):

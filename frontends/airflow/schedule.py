@@ -65,6 +65,9 @@ def translate(value: object, start: DateTime | None = None) -> ScheduleResult:
             return ScheduleResult(PRESETS[text])
         if text == "@continuous":
             return ScheduleResult(None, "schedule '@continuous' has no cron equivalent")
+        if _CRON.match(text) and len(text.split()) != 5:
+            # croniter (Airflow's) takes a sixth field of seconds; Argo's cron has five.
+            return ScheduleResult(None, f"schedule {text!r} has {len(text.split())} fields; Argo's cron takes 5")
         if _CRON.match(text):
             return ScheduleResult(text)
         return ScheduleResult(None, f"schedule {text!r} is not a cron expression or preset")

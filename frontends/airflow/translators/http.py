@@ -33,7 +33,12 @@ def _request(task: TaskDraft, ctx: TranslateContext, success: str | None) -> Htt
     data = task.arg("data")
     body: Text | None = None
     if isinstance(data, dict):
-        body = templated(json.dumps(data, sort_keys=True), task, ctx, "data")
+        try:
+            encoded = json.dumps(data, sort_keys=True)
+        except (TypeError, ValueError):
+            raise Untranslatable("AM103", "data holds values that are not JSON (a date, a dynamic value); the "
+                                 "request body is only known at run time") from None
+        body = templated(encoded, task, ctx, "data")
     elif data is not None:
         body = templated(data, task, ctx, "data")
     method = task.arg("method", "POST")

@@ -138,6 +138,8 @@ def kubernetes_pod(task: TaskDraft, ctx: TranslateContext) -> Translation:
     image = task.arg("image")
     if not isinstance(image, str):
         raise Untranslatable("AM103", "image is only known at run time")
+    if not image.strip():
+        raise Untranslatable("AM115", "the image is empty: a pod needs one")
     k8s: list[tuple[str, str]] = []
     for arg, field in _PASSTHROUGH.items():
         value = task.arg(arg)
@@ -161,6 +163,8 @@ def docker_operator(task: TaskDraft, ctx: TranslateContext) -> Translation:
     image = task.arg("image")
     if not isinstance(image, str):
         raise Untranslatable("AM103", "image is only known at run time")
+    if not image.strip():
+        raise Untranslatable("AM115", "the image is empty: a pod needs one")
     command = task.arg("command")
     args: tuple[Text, ...] = ()
     cmd: tuple[Text, ...] = ()
