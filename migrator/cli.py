@@ -272,7 +272,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_local(args)
     if args.command == "lint":
         return _lint(args)
-    return _migrate(args)
+    try:
+        return _migrate(args)
+    except KeyboardInterrupt:
+        # Files already written are whole (atomic writes); the report of an interrupted batch is not written.
+        print("argo-migrate: interrupted; the manifests written so far are complete, the report was not written",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

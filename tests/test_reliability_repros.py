@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -416,3 +418,67 @@ def test_f6_f14_valid_input_is_migrated_without_internal_errors(tmp_path: Path, 
         for word in ("yes", "no", "on", "off", "12:30", "y", "n"):
             assert f": {word}\n" not in text and f"- {word}\n" not in text
         yaml.safe_load_all(text)
+
+
+# --- F10, F18: interrupting a run leaves nothing behind and prints no traceback ----------------------------------
+
+
+def _alive(marker: str) -> list[str]:
+    done = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True)
+    return [line for line in done.stdout.splitlines() if marker in line and "ps -eo" not in line]
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_f10_an_interrupted_local_run_kills_every_step(tmp_path: Path, sig: int, status: int) -> None:
+    marker = f"sleep 30{sig:02d}"
+    manifest = tmp_path / "sigint.yaml"
+    manifest.write_text((REPROS / "run_sigint.yaml").read_text().replace("sleep 3001", marker))
+    child = subprocess.Popen([sys.executable, "-m", "migrator.cli", "run", "--local", str(manifest), "--workdir",
+                              str(tmp_path / "run")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_alive(marker)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(_alive(marker)) == 2, "both steps started"
+    child.send_signal(sig)
+    _, stderr = child.communicate(timeout=60)
+    time.sleep(0.5)
+    assert _alive(marker) == []
+    assert child.returncode == status and "Traceback" not in stderr, stderr[-2000:]
+
+
+def test_f18_ctrl_c_during_a_migration_prints_no_traceback(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"d{i}.py").write_text(
+            "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n"
+            f"with DAG(dag_id='d{i}', schedule=None):\n    BashOperator(task_id='a', bash_command='echo {i}')\n")
+    child = subprocess.Popen([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(tmp_path / "o"),
+                              "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any((tmp_path / "o").glob("*.yaml")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert "Traceback" not in stderr, stderr[-2000:]
+    assert child.returncode in (0, 130)  # 0 when the batch had already finished
+    assert not list((tmp_path / "o").glob("*.tmp*"))
+
+
+def test_f10_a_handler_that_outlives_its_deadline_is_killed_with_its_children(tmp_path: Path) -> None:
+    manifest = tmp_path / "res.yaml"
+    manifest.write_text(textwrap.dedent("""\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: res}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            resource: {action: create, manifest: "{}"}
+        """))
+    code = main(["run", "--local", str(manifest), "--workdir", str(tmp_path / "run"), "--timeout", "3", "--quiet",
+                 "--handler", "resource=sh -c 'sleep 4101 & sleep 4102'"])
+    time.sleep(0.5)
+    assert code == 1
+    assert _alive("sleep 410") == []

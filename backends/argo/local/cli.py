@@ -8,11 +8,14 @@ that the runner cannot run (a workflowTemplateRef, a parameter only a cluster ca
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
-from backends.argo.local.engine import Options, Runner
+from backends.argo.local.engine import Options, Runner, RunResult
+from backends.argo.local.executors import reset, stop_everything
 from backends.argo.local.model import ManifestError, load, parse_parameters
 from backends.argo.local.preflight import preflight
 from backends.argo.local.report import report_json, write
@@ -29,6 +32,29 @@ def _handlers(pairs: list[str]) -> dict[str, str]:
             raise ManifestError(f"--handler {pair!r}: expected TYPE=COMMAND with TYPE one of {', '.join(HANDLER_TYPES)}")
         out[kind] = command
     return out
+
+
+class _Stopped(BaseException):  # noqa: N818 - a signal, not an error: past every "except Exception"
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def _interruptible(runner: Runner) -> RunResult:
+    """Run, turning Ctrl-C and SIGTERM into :class:`_Stopped` so that every step's process group is killed
+    (FINDINGS F10); a process that leaves its group with ``setsid`` escapes that, as only cgroups contain it."""
+    def stop(signum: int, _frame: object) -> None:
+        raise _Stopped(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        return runner.run()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return runner.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_local(args: argparse.Namespace) -> int:
@@ -67,12 +93,19 @@ def run_local(args: argparse.Namespace) -> int:
         workdir = Path(tempfile.mkdtemp(prefix=f"argo-migrate-run-{manifest.name}-"))
     options = Options(workdir=workdir, jobs=args.jobs, timeout=args.timeout, fast_forward=args.fast_forward,
                       handlers=handlers, allow_host_path=args.allow_host_path)
+    reset()
     try:
         runner = Runner(manifest, options)
     except ManifestError as exc:
         print(f"argo-migrate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = runner.run()
+    try:
+        result = _interruptible(runner)
+    except _Stopped as stop:
+        killed = stop_everything()
+        print(f"argo-migrate: interrupted by {stop.name}: stopped {killed} running step(s) and their process "
+              f"groups; run folder: {workdir}", file=sys.stderr)
+        return 128 + stop.signum
     report = report_json(result, manifest.kind, manifest.path, manifest.name)
     write(report, workdir / "run.json")
     if args.report:

@@ -39,6 +39,41 @@ from backends.argo.local.paths import PathError, PathMap, build_map, confined, c
 RESULT_LIMIT = 256 * 1024  # Argo keeps the last 256 kB of stdout as outputs.result
 NOT_FOUND = 127
 
+# Every process group a step or handler runs in, so that an interrupted run kills them all (FINDINGS F10); once
+# ``stopping`` is set, no new process starts.
+_LIVE: set[subprocess.Popen[bytes]] = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def _start(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    with _LIVE_LOCK:
+        if _STOPPING.is_set():
+            raise OSError("the run was interrupted")
+        proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
+        _LIVE.add(proc)
+        return proc
+
+
+def _done(proc: subprocess.Popen[bytes]) -> None:
+    with _LIVE_LOCK:
+        _LIVE.discard(proc)
+
+
+def stop_everything() -> int:
+    """Refuse new processes and kill the group of every running one; how many there were."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for proc in running:
+        _kill(proc)
+    return len(running)
+
+
+def reset() -> None:
+    """Allow processes again (a new run in the same interpreter, as tests do)."""
+    _STOPPING.clear()
+
 
 @dataclass
 class Attempt:
@@ -136,8 +171,7 @@ def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMa
     try:
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             try:
-                proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                        start_new_session=True)
+                proc = _start(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
             except OSError as exc:
                 return Attempt("Failed", f"cannot start {argv[0]!r}: {exc.strerror or exc}", NOT_FOUND)
             timed_out = False
@@ -147,6 +181,8 @@ def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMa
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _kill(proc)
+            finally:
+                _done(proc)
     finally:
         job.slots.release()
     data = stdout_path.read_bytes()[-RESULT_LIMIT:].decode("utf-8", "replace")
@@ -285,17 +321,26 @@ def run_external(job: LeafJob) -> Attempt:
         return Attempt("Error", f"--handler {kind}: command {command!r} not found")
     remaining = _remaining(job)
     try:
-        done = subprocess.run([program, *argv[1:]], input=json.dumps(job.template).encode(), capture_output=True,
-                              timeout=None if remaining == float("inf") else max(remaining, 0), cwd=job.folder)
+        # Its own process group, killed whole on a deadline: a handler's children do not outlive it (F10).
+        proc = _start([program, *argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                      cwd=job.folder)
+    except OSError as exc:
+        return Attempt("Error", f"--handler {kind}: cannot start {command!r}: {exc.strerror or exc}")
+    try:
+        stdout, stderr = proc.communicate(json.dumps(job.template).encode(),
+                                          timeout=None if remaining == float("inf") else max(remaining, 0))
     except subprocess.TimeoutExpired:
+        _kill(proc)
         return Attempt("Failed", job.deadline_reason)
-    (job.folder / "stdout.log").write_bytes(done.stdout)
-    (job.folder / "stderr.log").write_bytes(done.stderr)
-    out = done.stdout.decode("utf-8", "replace")
+    finally:
+        _done(proc)
+    (job.folder / "stdout.log").write_bytes(stdout)
+    (job.folder / "stderr.log").write_bytes(stderr)
+    out = stdout.decode("utf-8", "replace")
     result = out[:-1] if out.endswith("\n") else out
-    phase = "Succeeded" if done.returncode == 0 else "Failed"
-    message = "" if done.returncode == 0 else f"handler exit code {done.returncode}"
-    return _outputs(job, None, Attempt(phase, message, done.returncode, result))
+    phase = "Succeeded" if proc.returncode == 0 else "Failed"
+    message = "" if proc.returncode == 0 else f"handler exit code {proc.returncode}"
+    return _outputs(job, None, Attempt(phase, message, proc.returncode, result))
 
 
 def run_unsupported(job: LeafJob) -> Attempt:
