@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -206,6 +207,20 @@ class _Batch:
         return [*wf.diagnostics, *notes]
 
 
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+
+
+def _read_source(path: str) -> bytes:
+    """A source file's bytes; a named pipe or a device (``x.py -> /dev/zero``) is never opened, as reading it could
+    block or never end (FINDINGS F15), and a file over MAX_SOURCE_BYTES is refused."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError("not a regular file (a named pipe, a device or a socket); not read")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise OSError(f"{info.st_size:,} bytes, over the {MAX_SOURCE_BYTES:,} a source file may have; not read")
+    return Path(path).read_bytes()
+
+
 def _finish(entry: FileEntry, found: list[Diagnostic]) -> FileEntry:
     # Frontends may attach a diagnostic both to the file and to a workflow; print and count it once.
     entry.diagnostics = sorted(set(found), key=diagnostic_order)
@@ -248,7 +263,7 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
         entry = FileEntry(path)
         collected: list[Diagnostic] = []
         try:
-            data = Path(real).read_bytes()
+            data = _read_source(real)
         except OSError as exc:
             add(_finish(entry, [diag("AM002", path, 0, 0, f"cannot read: {exc.strerror or exc}")]))
             continue

@@ -9,6 +9,7 @@ The inputs that can exhaust the machine when the fix regresses (memory and CPU b
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import signal
@@ -482,3 +483,24 @@ def test_f10_a_handler_that_outlives_its_deadline_is_killed_with_its_children(tm
     time.sleep(0.5)
     assert code == 1
     assert _alive("sleep 410") == []
+
+
+# --- F15: a named pipe or a device among the inputs is not read (it would hang or never end) ---------------------
+
+
+def test_f15_pipes_and_devices_are_refused_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.mkfifo(folder / "fifo.py")
+    (folder / "zero.py").symlink_to("/dev/zero")
+    (folder / "z_good.py").write_text(
+        "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n"
+        "with DAG(dag_id='good', schedule=None):\n    BashOperator(task_id='a', bash_command='echo ok')\n")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=120, preexec_fn=_limited)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    report = json.loads((out / "migration-report.json").read_text())
+    refused = [f["path"] for f in report["files"] if any(d["code"] == "AM002" for d in f["diagnostics"])]
+    assert sorted(Path(p).name for p in refused) == ["fifo.py", "zero.py"]
+    assert (out / "good.yaml").exists()
