@@ -37,3 +37,23 @@ def test_the_group_is_one_looped_nested_dag(tmp_path: Path) -> None:
     inner = [t["name"] for t in templates["per-item"]["dag"]["tasks"]]
     assert inner == ["per-item-fetch", "per-item-check"]
     assert not any("withItems" in t or "withParam" in t for t in templates["per-item"]["dag"]["tasks"])
+
+
+def test_a_groups_result_passed_to_a_task_keeps_the_dependency(tmp_path: Path) -> None:
+    """``total(grp.expand(n=items()))``: total runs after the group, as in Airflow, even though its argument
+    (every item's result) is only known at run time and the task is wrapped for it."""
+    import yaml
+
+    (tmp_path / "g.py").write_text(
+        "from airflow.sdk import dag, task, task_group\n"
+        "@task\ndef items():\n    return [1, 2]\n"
+        "@task\ndef add(n, k):\n    return n + k\n"
+        "@task\ndef total(values):\n    return sum(values)\n"
+        "@task_group\ndef grp(n):\n    return add(n, 3)\n"
+        "@dag(dag_id='dyn_group', schedule=None)\ndef d():\n    total(grp.expand(n=items()))\nd()\n")
+    out = tmp_path / "out"
+    assert main(["airflow", str(tmp_path / "g.py"), "-o", str(out), "--quiet"]) == 0
+    spec = yaml.safe_load((out / "dyn-group.yaml").read_text())["spec"]
+    tasks = {t["name"]: t for t in spec["templates"][0]["dag"]["tasks"]}
+    assert tasks["total"]["depends"] == "grp"
+    assert tasks["grp"]["withParam"] == "{{tasks.items.outputs.parameters.return_value}}"

@@ -492,9 +492,16 @@ class DagBuilder(Evaluator):
             draft.groups.setdefault(group_id, []).append(full_id)
         # Operator arguments that are task outputs are dependencies in Airflow too.
         group_args = self.ctx.mapped_group[1] if self.ctx.mapped_group else {}
-        for producer in _xcom_producers([kwargs, [v for _, v in (call_args or [])], expanded or {}, group_args]):
+        passed = [kwargs, [v for _, v in (call_args or [])], expanded or {}, group_args]
+        for producer in _xcom_producers(passed):
             if producer.dag == dag_index and producer.task_id in draft.tasks:
                 draft.add_edge(producer.task_id, full_id, data=True)
+        # A task group's result passed as an argument: its leaves are upstream, as in Airflow (the value itself
+        # is only known at run time, which the translator reports).
+        for group in _xcom_producers(passed, GroupRef):
+            if group.dag == dag_index:
+                for leaf in draft.leaves(group.group_id):
+                    draft.add_edge(leaf, full_id, data=True)
         return TaskRef(dag_index, full_id)
 
     def make_taskflow(self, func: FuncDef, args: list[Value], kwargs: dict[str, Value], node: cst.CSTNode,
@@ -577,14 +584,15 @@ def _flatten(value: Value) -> list[Value]:
     return [value]
 
 
-def _xcom_producers(value: Value) -> list[XComArg]:
-    found: list[XComArg] = []
-    if isinstance(value, XComArg):
+def _xcom_producers(value: Value, kind: type = XComArg) -> list[Any]:
+    """Every value of ``kind`` inside ``value`` (lists, tuples, sets and dict values searched)."""
+    found: list[Any] = []
+    if isinstance(value, kind):
         found.append(value)
     elif isinstance(value, list | tuple | set):
         for item in value:
-            found.extend(_xcom_producers(item))
+            found.extend(_xcom_producers(item, kind))
     elif isinstance(value, dict):
         for item in value.values():
-            found.extend(_xcom_producers(item))
+            found.extend(_xcom_producers(item, kind))
     return found
