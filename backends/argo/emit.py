@@ -405,16 +405,13 @@ class _Dags:
         if self.ctx.storage.mode == "volume":
             return Parameter(name=parameter_name(name), value=path_of(port))
         if not self._inside(scope, ref.task_id) or self._child_of(scope, ref.task_id) != ref.task_id:
+            # The workflow is not written (an error); the argument below only keeps the DAG task whole.
             o = self.w.task(ref.task_id).origin
             self.problems.append(diag("AM128", o.path, o.line, o.column, (
                 f"--storage artifacts: the file {ref.task_id}.{ref.name} is read in another nested DAG, which "
                 "this backend cannot pass yet; use --storage volume")))
-        return Artifact(name=parameter_name(name),
-                        from_="{{tasks.%s.outputs.artifacts.%s}}" % (self.item_name.get(self._child_of_or(scope, ref.task_id), ""),
-                                                                    parameter_name(ref.name)))
-
-    def _child_of_or(self, scope: str, task_id: str) -> str:
-        return self._child_of(scope, task_id) if self._inside(scope, task_id) else task_id
+        return Artifact(name=parameter_name(name), from_="{{tasks.%s.outputs.artifacts.%s}}" % (
+            self.task_name[ref.task_id], parameter_name(ref.name)))
 
     def _param(self, scope: str, loop: ir.Loop) -> str | None:
         if loop.over is not None:
