@@ -101,6 +101,26 @@ def _limited() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
 
 
+GOOD_DAG = textwrap.dedent("""\
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+    with DAG(dag_id="good", schedule=None):
+        BashOperator(task_id="a", bash_command="echo ok")
+    """)
+
+
+def _batch_beside_a_good_file(tmp_path: Path, folder: Path, timeout: int = 180) -> tuple[int, str, dict[str, Any]]:
+    """Migrate ``folder`` (plus a good DAG file sorted last) in a child process with a memory limit: exit status,
+    stderr and report; the good file must still be migrated, whatever the others did."""
+    (folder / "z_good.py").write_text(GOOD_DAG)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out),
+                           "--format", "json"], capture_output=True, text=True, timeout=timeout, preexec_fn=_limited)
+    report = json.loads((out / "migration-report.json").read_text())
+    assert (out / "good.yaml").exists()
+    return done.returncode, done.stderr, report
+
+
 @pytest.mark.parametrize("name, code", [
     ("range_oom.py", "AM103"), ("pow_hang.py", "AM103"), ("loops_hang.py", "AM126"),
 ])
@@ -108,19 +128,9 @@ def test_f3_bombs_become_diagnostics_and_the_batch_goes_on(tmp_path: Path, name:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(REPROS / name, folder / name)
-    (folder / "z_good.py").write_text(textwrap.dedent("""\
-        from airflow.sdk import DAG
-        from airflow.providers.standard.operators.bash import BashOperator
-        with DAG(dag_id="good", schedule=None):
-            BashOperator(task_id="a", bash_command="echo ok")
-        """))
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out),
-                           "--format", "json"], capture_output=True, text=True, timeout=180, preexec_fn=_limited)
-    assert done.returncode in (0, 1), done.stderr[-2000:]
-    report = json.loads((out / "migration-report.json").read_text())
+    status, stderr, report = _batch_beside_a_good_file(tmp_path, folder)
+    assert status in (0, 1), stderr[-2000:]
     assert code in _codes(report)
-    assert (out / "good.yaml").exists()
 
 
 @pytest.mark.parametrize("expression", ['"x" * (10**10)', "[1] * (10**9)", "9**9**9**9", 'f"{1:>{10**10}}"',
@@ -356,19 +366,9 @@ def test_f4_deep_nesting_is_am100_and_the_batch_goes_on(tmp_path: Path, source: 
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "m_nested.py").write_text(source)
-    (folder / "z_good.py").write_text(textwrap.dedent("""\
-        from airflow.sdk import DAG
-        from airflow.providers.standard.operators.bash import BashOperator
-        with DAG(dag_id="good", schedule=None):
-            BashOperator(task_id="a", bash_command="echo ok")
-        """))
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out),
-                           "--format", "json"], capture_output=True, text=True, timeout=300, preexec_fn=_limited)
-    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])  # not 139 (SIGSEGV)
-    report = json.loads((out / "migration-report.json").read_text())
+    status, stderr, report = _batch_beside_a_good_file(tmp_path, folder, timeout=300)
+    assert status == 1, (status, stderr[-2000:])  # not 139 (SIGSEGV)
     assert "AM100" in _codes(report)
-    assert (out / "good.yaml").exists()
 
 
 # --- F9, F16: file names that are not UTF-8, or hold control characters --------------------------------------
@@ -493,14 +493,7 @@ def test_f15_pipes_and_devices_are_refused_not_read(tmp_path: Path) -> None:
     folder.mkdir()
     os.mkfifo(folder / "fifo.py")
     (folder / "zero.py").symlink_to("/dev/zero")
-    (folder / "z_good.py").write_text(
-        "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n"
-        "with DAG(dag_id='good', schedule=None):\n    BashOperator(task_id='a', bash_command='echo ok')\n")
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(folder), "-o", str(out), "--quiet"],
-                          capture_output=True, text=True, timeout=120, preexec_fn=_limited)
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    report = json.loads((out / "migration-report.json").read_text())
+    status, stderr, report = _batch_beside_a_good_file(tmp_path, folder, timeout=120)
+    assert status == 1 and "Traceback" not in stderr
     refused = [f["path"] for f in report["files"] if any(d["code"] == "AM002" for d in f["diagnostics"])]
     assert sorted(Path(p).name for p in refused) == ["fifo.py", "zero.py"]
-    assert (out / "good.yaml").exists()
