@@ -15,13 +15,27 @@ import threading
 from pathlib import Path
 
 from backends.argo.local.engine import Options, Runner, RunResult
-from backends.argo.local.executors import reset, stop_everything
+from backends.argo.local.executors import GRACE_S, Cluster, reset, stop_everything
 from backends.argo.local.model import ManifestError, load, parse_parameters
 from backends.argo.local.preflight import preflight
 from backends.argo.local.report import report_json, write
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 HANDLER_TYPES = ("resource", "http")
+
+
+def _mapping(flag: str, pairs: list[str], what: str) -> dict[str, Path]:
+    """``NAME=PATH`` pairs; the path must exist (a folder for Secrets and ConfigMaps)."""
+    out: dict[str, Path] = {}
+    for pair in pairs:
+        name, sep, target = pair.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise ManifestError(f"{flag} {pair!r}: expected NAME=PATH ({what})")
+        path = Path(target).expanduser().resolve()
+        if not path.is_dir():
+            raise ManifestError(f"{flag} {pair!r}: {target} is not a folder")
+        out[name.strip()] = path
+    return out
 
 
 def _handlers(pairs: list[str]) -> dict[str, str]:
@@ -67,6 +81,14 @@ def run_local(args: argparse.Namespace) -> int:
     try:
         handlers = _handlers(args.handler or [])
         overrides = parse_parameters(args.parameter or [])
+        cluster = Cluster(
+            images=_mapping("--image", args.image or [], "an image and the host prefix standing in for it"),
+            secrets=_mapping("--secret", args.secret or [], "a Secret and a folder with one file per key"),
+            config_maps=_mapping("--config-map", args.config_map or [], "a ConfigMap and a folder of its keys"))
+        library = [Path(p) for p in args.templates or []]
+        for path in library:
+            if not path.exists():
+                raise ManifestError(f"--templates {path}: no such file or folder")
     except ManifestError as exc:
         print(f"argo-migrate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -82,7 +104,7 @@ def run_local(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        manifest = load(Path(args.file), overrides)
+        manifest = load(Path(args.file), overrides, cluster.config_maps, library)
     except ManifestError as exc:
         print(f"argo-migrate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -92,7 +114,7 @@ def run_local(args: argparse.Namespace) -> int:
     else:
         workdir = Path(tempfile.mkdtemp(prefix=f"argo-migrate-run-{manifest.name}-"))
     options = Options(workdir=workdir, jobs=args.jobs, timeout=args.timeout, fast_forward=args.fast_forward,
-                      handlers=handlers, allow_host_path=args.allow_host_path)
+                      handlers=handlers, allow_host_path=args.allow_host_path, cluster=cluster)
     reset()
     try:
         runner = Runner(manifest, options)
@@ -102,9 +124,11 @@ def run_local(args: argparse.Namespace) -> int:
     try:
         result = _interruptible(runner)
     except _Stopped as stop:
+        print(f"argo-migrate: interrupted by {stop.name}: stopping the running steps (SIGTERM, then SIGKILL after "
+              f"{GRACE_S:g} s)", file=sys.stderr)
         killed = stop_everything()
-        print(f"argo-migrate: interrupted by {stop.name}: stopped {killed} running step(s) and their process "
-              f"groups; run folder: {workdir}", file=sys.stderr)
+        print(f"argo-migrate: stopped {killed} running step(s) and their process groups; run folder: {workdir}",
+              file=sys.stderr)
         return 128 + stop.signum
     report = report_json(result, manifest.kind, manifest.path, manifest.name)
     write(report, workdir / "run.json")

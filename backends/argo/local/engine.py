@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from backends.argo.local.executors import EXECUTORS, LeafJob
+from backends.argo.local.executors import EXECUTORS, Cluster, LeafJob
 from backends.argo.local.expressions import (
     ExpressionError,
     evaluate_depends,
@@ -72,6 +72,7 @@ class Options:
     fast_forward: bool = False
     handlers: dict[str, str] = field(default_factory=dict)
     allow_host_path: bool = False
+    cluster: Cluster = field(default_factory=Cluster)
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,8 @@ class Runner:
         folder = self.folder / "nodes" / _safe_name(node.key) / f"attempt-{attempt}"
         inputs = {k.split(".", 2)[2]: v for k, v in scope.values.items() if k.startswith("inputs.parameters.")}
         job = LeafJob(node.key, body, folder, self.volumes, artifacts, deadline.at, deadline.reason, self.slots,
-                      self.o.fast_forward, self.o.handlers, inputs, self.roots, self.o.allow_host_path)
+                      self.o.fast_forward, self.o.handlers, inputs, self.roots, self.o.allow_host_path,
+                      self.o.cluster)
         result = EXECUTORS[ttype](job)
         node.phase, node.message, node.exit_code, node.result = (result.phase, result.message, result.exit_code,
                                                                  result.result)

@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from backends.argo.local.model import ManifestError, parse_duration
@@ -60,14 +60,35 @@ def _done(proc: subprocess.Popen[bytes]) -> None:
         _LIVE.discard(proc)
 
 
-def stop_everything() -> int:
-    """Refuse new processes and kill the group of every running one; how many there were."""
+# How long a step has between SIGTERM and SIGKILL: Kubernetes' default terminationGracePeriodSeconds, the time a
+# wrapper has to cancel its remote job when the workflow is stopped.
+GRACE_S = 30.0
+
+
+def stop_everything(grace: float = GRACE_S) -> int:
+    """Refuse new processes, send SIGTERM to the group of every running one, give them ``grace`` seconds together,
+    then SIGKILL what is left; how many there were."""
     _STOPPING.set()
     with _LIVE_LOCK:
         running = list(_LIVE)
     for proc in running:
-        _kill(proc)
+        _signal_group(proc, signal.SIGTERM)
+    until = time.monotonic() + grace
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.0, until - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for proc in running:
+        _signal_group(proc, signal.SIGKILL)
     return len(running)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # the group of the process we started, by its id
+    except ProcessLookupError:
+        pass
 
 
 def reset() -> None:
@@ -85,6 +106,35 @@ class Attempt:
     artifacts: dict[str, Path] = field(default_factory=dict)  # produced files, stored by the engine
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """What a cluster would provide and this machine stands in for, as the user maps it (``--image``,
+    ``--secret``, ``--config-map``): an image is a host prefix (a virtualenv, ``/usr``) whose ``bin`` comes first
+    on the step's ``PATH``; a Secret or ConfigMap is a folder with one file per key (what ``kubectl create secret
+    generic NAME --from-file=DIR`` reads)."""
+
+    images: dict[str, Path] = field(default_factory=dict)
+    secrets: dict[str, Path] = field(default_factory=dict)
+    config_maps: dict[str, Path] = field(default_factory=dict)
+
+    def key(self, kind: str, name: str, key: str) -> str | None:
+        """The value of one key of a Secret (``kind`` "secret") or ConfigMap, or None when it is not given."""
+        folder = (self.secrets if kind == "secret" else self.config_maps).get(name)
+        if folder is None or not key or "/" in key or key.startswith(".."):
+            return None
+        try:
+            return (folder / key).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def keys(self, kind: str, name: str) -> dict[str, str] | None:
+        folder = (self.secrets if kind == "secret" else self.config_maps).get(name)
+        if folder is None:
+            return None
+        return {f.name: f.read_text(encoding="utf-8") for f in sorted(folder.iterdir())
+                if f.is_file() and not f.name.startswith(".")}
+
+
 @dataclass
 class LeafJob:
     key: str
@@ -100,6 +150,7 @@ class LeafJob:
     inputs: dict[str, str] = field(default_factory=dict)  # input parameter values, by name
     roots: tuple[Path, ...] = ()  # what the runner may read and write: the run folder, and allowed host paths
     allow_host_path: bool = False
+    cluster: Cluster = field(default_factory=lambda: Cluster())
 
 
 def _remaining(job: LeafJob) -> float:
@@ -113,8 +164,9 @@ def _prepare(job: LeafJob) -> PathMap:
     fs.mkdir(parents=True)
     volumes = dict(job.volumes)
     for volume in job.template.get("volumes") or []:
-        volumes[str(volume.get("name"))] = volume_folder(volume, job.folder / "volumes", job.folder / "volumes",
-                                                         job.allow_host_path)
+        name = str(volume.get("name"))
+        volumes[name] = volume_folder(volume, job.folder / "volumes", job.folder / "volumes", job.allow_host_path)
+        _fill_volume(job, volume, volumes[name])
     pm = build_map(job.template, fs, volumes)
     for artifact in (job.template.get("inputs") or {}).get("artifacts") or []:
         source = job.input_artifacts.get(str(artifact.get("name")))
@@ -125,7 +177,43 @@ def _prepare(job: LeafJob) -> PathMap:
     return pm
 
 
-def _executable(name: str, image: str) -> str | None:
+def _fill_volume(job: LeafJob, volume: dict[str, Any], folder: Path) -> None:
+    """A Secret or ConfigMap volume gets a private copy of the keys the user mapped (read-only for the step, as
+    Kubernetes mounts them); one that is not mapped is an error unless it is optional."""
+    for kind, field_name, name_key in (("secret", "secret", "secretName"), ("configmap", "configMap", "name")):
+        source = volume.get(field_name)
+        if not isinstance(source, dict):
+            continue
+        name = str(source.get(name_key) or "")
+        values = job.cluster.keys(kind, name)
+        if values is None:
+            if source.get("optional"):
+                folder.mkdir(parents=True, exist_ok=True)
+                return
+            flag = "--secret" if kind == "secret" else "--config-map"
+            raise PathError(f"volume {volume.get('name')!r} needs {'Secret' if kind == 'secret' else 'ConfigMap'} "
+                            f"{name!r}: give it with {flag} {name}=DIR")
+        items = source.get("items") if isinstance(source.get("items"), list) else None
+        chosen = {str(i.get("path") or i.get("key")): values[str(i.get("key"))] for i in items
+                  if str(i.get("key")) in values} if items else values
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, value in chosen.items():
+            target = folder / key
+            if ".." in PurePosixPath(key).parts or key.startswith("/"):
+                raise PathError(f"volume {volume.get('name')!r}: key path {key!r} refused")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(value, encoding="utf-8")
+            target.chmod(0o400 if kind == "secret" else 0o444)
+        return
+
+
+def _executable(name: str, image: str, images: dict[str, Path] | None = None) -> str | None:
+    prefix = (images or {}).get(image)
+    if prefix is not None and "/" not in name:
+        candidate = prefix / "bin" / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+        return shutil.which(name, path=os.pathsep.join([str(prefix / "bin"), os.environ.get("PATH", "")]))
     base = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
     if base.startswith("python") and (name in ("python", "python3") or name.startswith("python3.")):
         return sys.executable
@@ -138,13 +226,66 @@ def _environment(job: LeafJob, body: dict[str, Any], pm: PathMap) -> tuple[dict[
     home = job.folder / "fs" / "root"
     home.mkdir(parents=True, exist_ok=True)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
+    prefix = job.cluster.images.get(str(body.get("image") or ""))
+    if prefix is not None:
+        env["PATH"] = os.pathsep.join([str(prefix / "bin"), env["PATH"]])
+        if (prefix / "pyvenv.cfg").exists():
+            env["VIRTUAL_ENV"] = str(prefix)
     notes: list[str] = []
-    for item in body.get("env") or []:
+    for source in body.get("envFrom") or []:
+        for kind, field_name in (("secret", "secretRef"), ("configmap", "configMapRef")):
+            ref = source.get(field_name) if isinstance(source, dict) else None
+            if not isinstance(ref, dict):
+                continue
+            values = job.cluster.keys(kind, str(ref.get("name")))
+            if values is None:
+                if not ref.get("optional"):
+                    raise PathError(f"envFrom needs {'Secret' if kind == 'secret' else 'ConfigMap'} "
+                                    f"{ref.get('name')!r}: give it with "
+                                    f"{'--secret' if kind == 'secret' else '--config-map'} {ref.get('name')}=DIR")
+                continue
+            env.update({str(source.get("prefix") or "") + k: v for k, v in values.items()})
+    for item in [*(body.get("env") or []), *_patched_env(job.template, body)]:
         if "value" in item:
             env[str(item["name"])] = pm.rewrite(str(item["value"]))
-        else:
-            notes.append(f"env {item.get('name')!r} from {sorted(item.get('valueFrom') or {'?': 0})[0]} not set")
+            continue
+        source = item.get("valueFrom") if isinstance(item.get("valueFrom"), dict) else {}
+        found = False
+        for kind, field_name in (("secret", "secretKeyRef"), ("configmap", "configMapKeyRef")):
+            ref = source.get(field_name)
+            if not isinstance(ref, dict):
+                continue
+            found = True
+            value = job.cluster.key(kind, str(ref.get("name")), str(ref.get("key") or ""))
+            if value is not None:
+                env[str(item["name"])] = value
+            elif not ref.get("optional"):
+                flag = "--secret" if kind == "secret" else "--config-map"
+                raise PathError(f"env {item.get('name')!r} needs key {ref.get('key')!r} of "
+                                f"{'Secret' if kind == 'secret' else 'ConfigMap'} {ref.get('name')!r}: give it with "
+                                f"{flag} {ref.get('name')}=DIR")
+        if not found:
+            notes.append(f"env {item.get('name')!r} from {sorted(source or {'?': 0})[0]} not set")
     return env, notes
+
+
+def _patched_env(template: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The env a ``podSpecPatch`` adds to the main container (how a WorkflowTemplate's caller passes Secrets)."""
+    patch: Any = template.get("podSpecPatch")
+    if isinstance(patch, str):
+        try:
+            import yaml
+
+            patch = yaml.safe_load(patch)
+        except Exception:  # noqa: BLE001 - lint reports a malformed patch; here it adds nothing
+            return []
+    if not isinstance(patch, dict):
+        return []
+    out: list[dict[str, Any]] = []
+    for container in patch.get("containers") or []:
+        if isinstance(container, dict) and container.get("name") in ("main", body.get("name"), None):
+            out += [e for e in container.get("env") or [] if isinstance(e, dict) and e.get("name")]
+    return out
 
 
 def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMap) -> Attempt:
@@ -152,11 +293,14 @@ def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMa
     if not argv:
         return Attempt("Failed", f"no command: the entrypoint of image {image!r} is not known on this host",
                        NOT_FOUND)
-    program = _executable(argv[0], image)
+    program = _executable(argv[0], image, job.cluster.images)
     if program is None:
         return Attempt("Failed", f"command {argv[0]!r} not found on this host (image {image!r})", NOT_FOUND)
     argv = [program, *argv[1:]]
-    env, notes = _environment(job, body, pm)
+    try:
+        env, notes = _environment(job, body, pm)
+    except PathError as exc:
+        return Attempt("Error", str(exc))
     cwd = job.folder / "fs"
     if body.get("workingDir"):
         try:
@@ -181,8 +325,9 @@ def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMa
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _kill(proc)
-            finally:
-                _done(proc)
+            # Not in a ``finally``: when the run is stopped (an exception through this frame), the process must
+            # stay known, so that stop_everything gives it its grace period and then kills its group.
+            _done(proc)
     finally:
         job.slots.release()
     data = stdout_path.read_bytes()[-RESULT_LIMIT:].decode("utf-8", "replace")
@@ -198,11 +343,9 @@ def _run_process(job: LeafJob, argv: list[str], body: dict[str, Any], pm: PathMa
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)  # the group of the process we started, by its id
-        except ProcessLookupError:
-            pass
+    """A step past its deadline: SIGTERM, as the kubelet sends, then SIGKILL after the grace period."""
+    for sig, grace in ((signal.SIGTERM, GRACE_S), (signal.SIGKILL, 5.0)):
+        _signal_group(proc, sig)
         try:
             proc.wait(timeout=grace)
             return
@@ -331,9 +474,9 @@ def run_external(job: LeafJob) -> Attempt:
                                           timeout=None if remaining == float("inf") else max(remaining, 0))
     except subprocess.TimeoutExpired:
         _kill(proc)
-        return Attempt("Failed", job.deadline_reason)
-    finally:
         _done(proc)
+        return Attempt("Failed", job.deadline_reason)
+    _done(proc)  # only once it has ended: a stopped run's stop_everything must still see it
     (job.folder / "stdout.log").write_bytes(stdout)
     (job.folder / "stderr.log").write_bytes(stderr)
     out = stdout.decode("utf-8", "replace")

@@ -12,6 +12,7 @@ other tools). Template types, ``depends`` and cycles are read with the model lin
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,14 +91,22 @@ def _load_documents(path: Path) -> list[Any]:
         raise ManifestError(f"{path}: malformed YAML: {' '.join(str(exc).split())}") from None
 
 
-def load(path: Path, overrides: dict[str, str] | None = None) -> Manifest:
+def load(path: Path, overrides: dict[str, str] | None = None, config_maps: dict[str, Path] | None = None,
+         library: list[Path] | None = None) -> Manifest:
+    r"""The runnable manifest of ``path``: its Workflow or CronWorkflow, else the WorkflowTemplate no other document
+    of the file calls. Every WorkflowTemplate of the file and of ``library`` (files or folders, as ``--templates``
+    gives them) serves the ``templateRef``\ s (see :func:`resolve_template_refs`)."""
     documents = _load_documents(path)
     chosen = [d for d in documents if isinstance(d, dict) and d.get("kind") in KINDS]
     if not chosen:
         kinds = sorted({str(d.get("kind")) for d in documents if isinstance(d, dict)}) or ["nothing"]
         raise ManifestError(f"{path}: no runnable manifest: found {', '.join(kinds)}; expected one of "
                             f"{', '.join(KINDS)}")
-    document = chosen[0]
+    document = _runnable(chosen)
+    referable = [d for d in chosen if d is not document and d.get("kind") in REFERABLE]
+    for extra in library or []:
+        for file in sorted(extra.rglob("*.y*ml")) if extra.is_dir() else [extra]:
+            referable += [d for d in _load_documents(file) if isinstance(d, dict) and d.get("kind") in REFERABLE]
     kind = document["kind"]
     spec = document.get("spec")
     if kind == "CronWorkflow":
@@ -107,6 +116,53 @@ def load(path: Path, overrides: dict[str, str] | None = None) -> Manifest:
     metadata: dict[str, Any] = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
     name = str(metadata.get("name") or (str(metadata.get("generateName") or "workflow-") + "local"))
 
+    templates = _templates(path, spec)
+    resolve_template_refs(path, templates, {_name(d): d for d in referable})
+
+    manifest = Manifest(str(path), kind, name, spec, templates,
+                        labels={str(k): str(v) for k, v in (metadata.get("labels") or {}).items()},
+                        annotations={str(k): str(v) for k, v in (metadata.get("annotations") or {}).items()})
+    manifest.parameters = _parameters(path, spec, overrides or {}, config_maps or {})
+    check(manifest)
+    return manifest
+
+
+REFERABLE = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+# A template of a referenced WorkflowTemplate is known to the run under "<WorkflowTemplate>/<template>": no
+# template of the workflow can have that name, as Argo names have no "/".
+REF_SEPARATOR = "/"
+
+
+def _name(document: dict[str, Any]) -> str:
+    metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    return str(metadata.get("name") or "")
+
+
+def _runnable(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    for document in documents:
+        if document.get("kind") in ("Workflow", "CronWorkflow"):
+            return document
+    called = {str(ref.get("name")) for d in documents for ref in _refs(d.get("spec"))}
+    uncalled = [d for d in documents if _name(d) not in called]
+    return uncalled[0] if uncalled else documents[0]
+
+
+def _refs(value: Any) -> list[dict[str, Any]]:
+    """Every ``templateRef`` mapping inside ``value``."""
+    found: list[dict[str, Any]] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("templateRef"), dict):
+                found.append(item["templateRef"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _templates(path: Path, spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     templates: dict[str, dict[str, Any]] = {}
     defaults = spec.get("templateDefaults") if isinstance(spec.get("templateDefaults"), dict) else {}
     for i, template in enumerate(spec.get("templates") or []):
@@ -116,13 +172,58 @@ def load(path: Path, overrides: dict[str, str] | None = None) -> Manifest:
         if tname in templates:
             raise ManifestError(f"{path}: template {tname!r} is defined twice")
         templates[tname] = _merge(defaults, template) if defaults else template
+    return templates
 
-    manifest = Manifest(str(path), kind, name, spec, templates,
-                        labels={str(k): str(v) for k, v in (metadata.get("labels") or {}).items()},
-                        annotations={str(k): str(v) for k, v in (metadata.get("annotations") or {}).items()})
-    manifest.parameters = _parameters(path, spec, overrides or {})
-    check(manifest)
-    return manifest
+
+def resolve_template_refs(path: Path, templates: dict[str, dict[str, Any]],
+                          library: dict[str, dict[str, Any]]) -> None:
+    """Turn every ``templateRef`` into a plain ``template:`` reference, as Argo resolves it: the referenced
+    template, and every template it calls in turn, come from the named WorkflowTemplate and are added to
+    ``templates`` under ``<WorkflowTemplate>/<template>``; a reference inside one of them names a template of the same
+    WorkflowTemplate. The caller's workflow parameters and variables stay in force, as on a cluster."""
+    loaded: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def target(ref: dict[str, Any], where: str) -> str:
+        wt, tname = str(ref.get("name") or ""), str(ref.get("template") or "")
+        if wt not in library:
+            raise ManifestError(f"{path}: {where} refers to WorkflowTemplate {wt!r}, which is neither in this file "
+                                "nor in --templates")
+        if wt not in loaded:
+            spec = library[wt].get("spec") if isinstance(library[wt].get("spec"), dict) else {}
+            loaded[wt] = _templates(path, spec)
+        if tname not in loaded[wt]:
+            raise ManifestError(f"{path}: {where} refers to template {tname!r}, which WorkflowTemplate {wt!r} "
+                                "does not define")
+        qualified = wt + REF_SEPARATOR + tname
+        if qualified not in templates:
+            copy = json.loads(json.dumps(loaded[wt][tname]))
+            copy["name"] = qualified
+            templates[qualified] = copy
+            rewrite(copy, wt)
+        return qualified
+
+    def rewrite(template: dict[str, Any], home: str | None) -> None:
+        calls = [*((template.get("dag") or {}).get("tasks") or []),
+                 *(step for group in template.get("steps") or [] for step in (group or []))]
+        for call in calls:
+            if not isinstance(call, dict):
+                continue
+            where = f"template {template.get('name')!r} task {call.get('name')!r}"
+            if isinstance(call.get("templateRef"), dict):
+                call["template"] = target(call.pop("templateRef"), where)
+            elif home is not None and call.get("template"):
+                call["template"] = target({"name": home, "template": call["template"]}, where)
+            hooks = call.get("hooks") if isinstance(call.get("hooks"), dict) else {}
+            for hook in hooks.values():
+                if isinstance(hook, dict) and isinstance(hook.get("templateRef"), dict):
+                    hook["template"] = target(hook.pop("templateRef"), where + " hook")
+                elif home is not None and isinstance(hook, dict) and hook.get("template"):
+                    hook["template"] = target({"name": home, "template": hook["template"]}, where + " hook")
+            if home is not None and call.get("onExit"):
+                call["onExit"] = target({"name": home, "template": call["onExit"]}, where + " onExit")
+
+    for template in list(templates.values()):
+        rewrite(template, None)
 
 
 def _merge(defaults: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +236,8 @@ def _merge(defaults: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def _parameters(path: Path, spec: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+def _parameters(path: Path, spec: dict[str, Any], overrides: dict[str, str],
+                config_maps: dict[str, Path]) -> dict[str, str]:
     out: dict[str, str] = {}
     arguments: dict[str, Any] = spec["arguments"] if isinstance(spec.get("arguments"), dict) else {}
     for param in arguments.get("parameters") or []:
@@ -146,6 +248,8 @@ def _parameters(path: Path, spec: dict[str, Any], overrides: dict[str, str]) -> 
             value = param["value"]
         elif "default" in param:
             value = param["default"]
+        elif isinstance(param.get("valueFrom"), dict) and _from_config_map(param["valueFrom"], config_maps):
+            value = _from_config_map(param["valueFrom"], config_maps)
         elif param.get("valueFrom"):
             raise ManifestError(f"{path}: workflow parameter {pname!r} comes from {sorted(param['valueFrom'])[0]}, "
                                 f"which only a cluster can read; give it with -p {pname}=VALUE")
@@ -159,6 +263,18 @@ def _parameters(path: Path, spec: dict[str, Any], overrides: dict[str, str]) -> 
     for pname, value in overrides.items():
         out.setdefault(pname, value)
     return out
+
+
+def _from_config_map(source: dict[str, Any], config_maps: dict[str, Path]) -> str | None:
+    ref = source.get("configMapKeyRef") if isinstance(source.get("configMapKeyRef"), dict) else {}
+    folder = config_maps.get(str(ref.get("name")))
+    key = str(ref.get("key") or "")
+    if folder is None or not key or "/" in key or key.startswith("."):
+        return None
+    try:
+        return (folder / key).read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _text(value: Any) -> str:
