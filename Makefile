@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: venv install demo test test-fast bench oracles clean
+.PHONY: venv install demo test test-fast bench oracles engines clean
 
 venv: $(BIN)/python
 
@@ -28,13 +28,19 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/argo-migrate airflow corpus/airflow -o out/
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test engines
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 test-fast:
 	$(BIN)/python -m pytest -q -m "not corpus"
+
+# The real engines the wrapper tests start on 127.0.0.1: SLURM, munge and sshd from Debian's packages (installed
+# only when missing; needs root, as the test machine and CI have). Python engines (Airflow, Snakemake, cwltool, uv,
+# PySpark) are cached virtualenvs the tests build on first use.
+engines:
+	sh tests/engines/install_slurm.sh
 
 # The ground-truth Airflow environments (.cache/oracles/, under a minute each, once). The tests build them by
 # themselves on first use (tests/oracles/airflow_env.py); this target only does it ahead of time.

@@ -14,11 +14,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator import __version__
 
 if TYPE_CHECKING:
+    from backends.wrappers import WrapperOptions
     from migrator.diagnostics import Diagnostic
     from migrator.pods import PodOptions
     from migrator.report import FileEntry, Report
@@ -74,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                          choices=("ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"),
                          help="access mode of the workspace volume; ReadWriteMany lets parallel tasks on several "
                               "nodes share it (default: %(default)s)")
+        if language == "airflow":
+            _add_wrapper_options(sub)
         sub.add_argument("--strict", action="store_true",
                          help="exit 1 if any task is wrapped or any warning is given")
         sub.add_argument("--quiet", action="store_true", help="do not print the summary table")
@@ -87,9 +91,51 @@ def build_parser() -> argparse.ArgumentParser:
     matrix = commands.add_parser("matrix", help="print the supported-construct matrix of a frontend (Markdown)",
                                  description="Print the support matrix generated from a frontend's registry.")
     matrix.add_argument("language", choices=("airflow",), help="the source language")
+    templates = commands.add_parser(
+        "templates", help="write the integration wrappers as WorkflowTemplates (one file each)",
+        description="Write the wrapper catalogue: one WorkflowTemplate per engine (airflow-task for each Airflow "
+                    "major, airflow-dag, slurm-job, spark-application, engine-in-pod, python-function), each "
+                    "documenting its parameters, Secrets and outputs. Migrated workflows call them by templateRef.")
+    templates.add_argument("-o", "--output", metavar="DIR", help="folder to write them to")
+    templates.add_argument("--doc", action="store_true",
+                           help="print their reference (Markdown: parameters, Secrets, outputs) instead")
+    _add_wrapper_options(templates)
     _add_lint(commands)
     _add_run(commands)
     return parser
+
+
+def _add_wrapper_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--airflow-image", metavar="IMAGE",
+                        help="image of the airflow-task wrapper for every DAG file (default: chosen per file from "
+                             "its Airflow major: apache/airflow:3.3.2 or apache/airflow:2.10.5)")
+
+
+def _wrapper_options(args: argparse.Namespace) -> WrapperOptions:
+    from backends.wrappers import WrapperOptions
+
+    return WrapperOptions(airflow_image_override=args.airflow_image)
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from backends.wrappers.reference import reference_markdown, write_catalogue
+    from migrator.writer import WriteError
+
+    options = _wrapper_options(args)
+    if args.doc:
+        sys.stdout.write(reference_markdown(options))
+        return EXIT_OK
+    if not args.output:
+        print("argo-migrate: error: templates needs -o DIR (or --doc)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        written = write_catalogue(options, Path(args.output))
+    except WriteError as exc:
+        print(f"argo-migrate: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for path in written:
+        print(path)
+    return EXIT_OK
 
 
 def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -114,6 +160,16 @@ def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                      help="do not wait for suspend durations and retry backoffs (recorded in the report)")
     run.add_argument("--handler", action="append", metavar="TYPE=COMMAND",
                      help="run resource or http templates with a local command (template JSON on stdin)")
+    run.add_argument("--image", action="append", metavar="IMAGE=PREFIX",
+                     help="run steps of IMAGE with PREFIX/bin first on PATH (a virtualenv or an install prefix whose "
+                          "packages match the image's), e.g. apache/airflow:3.3.2=.venv-airflow3")
+    run.add_argument("--secret", action="append", metavar="NAME=DIR",
+                     help="the Secret NAME is the folder DIR, one file per key (env secretKeyRef, envFrom, volumes)")
+    run.add_argument("--config-map", action="append", metavar="NAME=DIR",
+                     help="the ConfigMap NAME is the folder DIR, one file per key")
+    run.add_argument("--templates", action="append", metavar="PATH",
+                     help="WorkflowTemplates that templateRefs may name (files or folders, e.g. the output of "
+                          "`argo-migrate templates`); those in FILE itself are always used")
     run.add_argument("--allow-host-path", action="store_true",
                      help="let hostPath volumes name host folders (refused by default: a step could write there)")
     run.add_argument("--quiet", action="store_true", help="print only the workflow's phase")
@@ -272,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_local(args)
     if args.command == "lint":
         return _lint(args)
+    if args.command == "templates":
+        return _templates(args)
     try:
         return _migrate(args)
     except KeyboardInterrupt:

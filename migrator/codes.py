@@ -156,6 +156,15 @@ _ROWS = [
          "A CronWorkflow has no schedule, a schedule that is not a 5-field cron expression or @descriptor, an "
          "unknown timezone or concurrencyPolicy, or a negative startingDeadlineSeconds."),
     Code("AM501", _I, "wrapped with the original engine", "The task runs its original engine from an Argo step."),
+    Code("AM502", _I, "wrapper image chosen",
+         "Which image a wrapper runs in and why: for Airflow tasks, the Airflow major version the DAG file is "
+         "written for (from its imports and DAG arguments), or --airflow-image."),
+    Code("AM503", _I, "cluster objects the wrapped tasks need",
+         "The Secrets and ConfigMaps the wrapped tasks read (Airflow Connections, Variables, the DAG folder); "
+         "create them in the workflow's namespace. Only what the source names literally is listed."),
+    Code("AM504", _W, "file not shipped with the wrapped tasks",
+         "A file the wrapped tasks import could not be put into the DAG folder ConfigMap (unreadable, too large, or "
+         "holding what looks like a credential); the message says which and why."),
     Code("AM901", _E, "internal error", "A bug in argo-migrate; please report it with the input file."),
     Code("AM902", _E, "invariant violated", "A frontend or pass produced an inconsistent IR (a bug of ours)."),
     Code("AM903", _E, "invalid output", "The manifest written did not validate (a bug of ours)."),

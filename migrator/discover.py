@@ -14,6 +14,7 @@ from migrator.diagnostics import Diagnostic, diag
 
 # Besides hidden folders (``.git``, ``.venv``): byte-code caches hold no sources, only clutter.
 _SKIPPED_DIRS = frozenset({"__pycache__"})
+OWN_OUTPUT_MARKER = "argo-migrate-index.json"  # migrator/source_bundle.py's index
 
 
 @dataclass
@@ -22,6 +23,9 @@ class Discovered:
     # AM001 for each missing path and AM006 for each folder without sources, in command-line order.
     diagnostics: list[Diagnostic] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # file → the folder named on the command line that holds it (a file named itself: its own folder); what the
+    # file's paths are relative to in the output (the DAG folder of a wrapped Airflow task).
+    roots: dict[str, str] = field(default_factory=dict)
 
 
 def matches(name: str, suffixes: Iterable[str]) -> bool:
@@ -39,6 +43,11 @@ def _walk(root: str, suffixes: Sequence[str]) -> list[str]:
     # followlinks=False: a symlinked folder pointing upwards would otherwise loop forever.
     for folder, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS]
+        if OWN_OUTPUT_MARKER in filenames:
+            # A folder of source files argo-migrate wrote beside its manifests (the DAG files' ConfigMap): copies,
+            # never sources; an output folder inside the input folder must not be migrated again.
+            dirnames[:] = []
+            continue
         rel = os.path.relpath(folder, root)
         parts = () if rel == os.curdir else tuple(rel.split(os.sep))
         for name in filenames:
@@ -55,11 +64,12 @@ def discover(paths: Sequence[str], suffixes: Sequence[str]) -> Discovered:
     result = Discovered()
     seen: set[str] = set()
 
-    def take(path: str) -> None:
+    def take(path: str, root: str) -> None:
         key = os.path.normpath(path)
         if key not in seen:
             seen.add(key)
             result.files.append(path)
+            result.roots[path] = root
 
     for raw in paths:
         shown = _display(raw)
@@ -69,9 +79,9 @@ def discover(paths: Sequence[str], suffixes: Sequence[str]) -> Discovered:
                 wanted = ", ".join(suffixes)
                 result.diagnostics.append(diag("AM006", shown, 0, 0, f"no input files ({wanted}) in this folder"))
             for path in files:
-                take(path)
+                take(path, raw)
         elif os.path.exists(raw):
-            take(shown)
+            take(shown, os.path.dirname(raw) or os.curdir)
         else:
             if shown not in result.missing:
                 result.missing.append(shown)

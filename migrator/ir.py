@@ -148,7 +148,8 @@ Operand = Ref | Literal
 
 @dataclass(frozen=True)
 class Compare:
-    """``left op right`` with op one of ``== != < <= > >=``."""
+    """``left op right`` with op one of ``== != < <= > >=``, or ``=~``/``!~``: whether the left side's text
+    matches (does not match) the regular expression on the right."""
 
     left: Operand
     op: str

@@ -16,6 +16,7 @@ def support_matrix(language: str) -> str:
     for row in registry:
         names = ", ".join(f"`{n}`" for n in row.names)
         lines.append(f"| {names} | {row.status} | {_cell(row.doc)} | `{_cell(row.example)}` |")
-    lines.append("| any other operator, sensor or decorator | wrapped | Runs the original task with "
-                 "`airflow tasks test` in the Airflow image (AM102). | |")
+    lines.append("| any other operator, sensor or decorator | wrapped | Runs the original task with its own operator in "
+                 "the Airflow image of the file's major version, without scheduler or database: the `airflow-task` "
+                 "wrapper (AM102). | |")
     return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ import frontends
 from migrator.diagnostics import Diagnostic, Severity, diag
 from migrator.discover import discover
 from migrator.invariants import check_diagnostics
+from migrator.ir import Wrapped
 from migrator.passes import PASSES, apply_strategy
 from migrator.report import REPORT_NAME, FileEntry, Report, WorkflowEntry, diagnostic_order
 from migrator.writer import WriteError, ensure_dir, write_text
@@ -178,7 +179,7 @@ class _Batch:
             notes.extend(manifest.diagnostics)
             if any(d.severity is Severity.ERROR and d.code != "AM401" for d in manifest.diagnostics):
                 return [*wf.diagnostics, *notes]  # the backend could not write it right: write nothing
-            text = "---\n".join(self.dump(d) for d in [manifest.document, *manifest.parts])
+            text = "---\n".join(self.dump(d) for d in [manifest.document, *manifest.parts, *manifest.wrappers])
 
             stage = "lint"
             rejected = _rejected(self.lint(text, f"{name}.yaml"), notes, (path, line, column))
@@ -203,11 +204,53 @@ class _Batch:
         entry.native += native
         entry.wrapped += len(manifest.tasks) - native
         report.workflows.append(WorkflowEntry(output=f"{name}.yaml", kind=manifest.kind, name=name,
-                                              source_id=wf.id, source=source, tasks=list(manifest.tasks)))
+                                              source_id=wf.id, source=source, tasks=list(manifest.tasks),
+                                              needs=list(manifest.needs)))
         return [*wf.diagnostics, *notes]
 
 
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
+
+
+def source_relative(wf: Workflow, relpath: str) -> Workflow:
+    """Wrapped actions name their source file (payload ``file``) relative to the input root, the way the bundle
+    of :mod:`migrator.source_bundle` lays it out, and never as the path was typed (the output must not depend on
+    where the sources are checked out)."""
+    for task in wf.tasks():
+        action = task.action
+        if isinstance(action, Wrapped) and dict(action.payload).get("file"):
+            payload = tuple((k, relpath if k == "file" else v) for k, v in action.payload)
+            wf.replace_task(replace(task, action=replace(action, payload=payload)))
+    return wf
+
+
+def needs_source(wf: Workflow) -> bool:
+    return any(isinstance(t.action, Wrapped) and t.action.get("file") and t.action.engine in RUNS_SOURCE
+               for t in wf.tasks())
+
+
+# Wrappers that run the source file itself (the others reach a running engine, or run a command).
+RUNS_SOURCE = frozenset({"airflow-task"})
+
+
+def _write_runtime_files(language: str, runtime: dict[str, tuple[str, str]], out_dir: Path) -> list[Diagnostic]:
+    """The source bundle of every file whose wrapped tasks run it, with what the frontend finds it imports."""
+    from migrator.source_bundle import write_bundle
+
+    module = importlib.import_module(frontends.FRONTENDS[language].module)
+    follow = getattr(module, "runtime_files", None)
+    files: dict[str, tuple[Path, str]] = {}
+    for real, (root, shown) in sorted(runtime.items()):
+        needed = follow(Path(real), Path(root)) if follow is not None else [Path(real).resolve()]
+        root_real = Path(root).resolve()
+        for path in needed:
+            rel = path.relative_to(root_real).as_posix() if path.is_relative_to(root_real) else path.name
+            display = shown if path == Path(real).resolve() else _display(str(Path(root) / rel))
+            files.setdefault(rel, (path, display))
+    try:
+        return write_bundle(out_dir, files)
+    except WriteError as exc:
+        return [diag("AM003", str(out_dir), 0, 0, str(exc))]
 
 
 def _read_source(path: str) -> bytes:
@@ -258,6 +301,7 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
         return report
 
     batch = _Batch(out_dir, options)
+    runtime: dict[str, tuple[str, str]] = {}  # source file whose wrapped tasks run it → (its root, shown path)
     for real in found.files:
         path = _display(real)  # what everything after reading shows; the file is read by its real name
         entry = FileEntry(path)
@@ -273,9 +317,19 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
             add(_finish(entry, [internal_error(exc, path)]))
             continue
         collected.extend(result.diagnostics)
+        root = found.roots.get(real, os.path.dirname(real) or os.curdir)
+        relpath = Path(os.path.relpath(real, root)).as_posix()
         for wf in result.workflows:
+            wf = source_relative(wf, relpath)
             collected.extend(batch.migrate(wf, entry, report))
+            if needs_source(wf) and real not in runtime:
+                runtime[real] = (root, path)
         add(_finish(entry, collected))
+
+    if runtime:
+        late = _write_runtime_files(language, runtime, Path(out_dir))
+        for problem in late:
+            add(FileEntry(problem.path, diagnostics=[problem]))
 
     try:
         target = Path(out_dir) / REPORT_NAME

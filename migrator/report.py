@@ -35,10 +35,11 @@ class WorkflowEntry:
     source_id: str
     source: str  # path:line of the definition
     tasks: list[TaskMapping] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)  # Secrets and ConfigMaps the wrapped tasks read
 
     def to_json(self) -> dict[str, Any]:
         return {"output": self.output, "kind": self.kind, "name": self.name, "source_id": self.source_id,
-                "source": self.source, "tasks": [t.to_json() for t in self.tasks]}
+                "source": self.source, "tasks": [t.to_json() for t in self.tasks], "needs": list(self.needs)}
 
 
 @dataclass

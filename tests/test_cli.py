@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 import frontends
 from migrator import __version__
@@ -211,7 +212,11 @@ def test_atomic_writes_leave_no_temporary_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     for _ in range(2):  # the second run replaces existing files
         cli("airflow", src(tmp_path, "hello.py", HELLO), src(tmp_path, "calls.py", WRAPPED), "-o", str(out))
-    assert sorted(p.name for p in out.iterdir()) == ["calls.yaml", "hello.yaml", "migration-report.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["argo-migrate-dags", "calls.yaml", "hello.yaml",
+                                                     "migration-report.json"]
+    # The wrapped task's DAG file, for the ConfigMap its wrapper mounts.
+    assert sorted(p.name for p in (out / "argo-migrate-dags").iterdir()) == [
+        "argo-migrate-index.json", "calls.py", "kustomization.yaml"]
 
 
 def test_path_like_dag_id_stays_inside_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -266,3 +271,37 @@ def test_dependency_on_unknown_names_is_diagnosed_and_the_dag_integrated(
     err = capsys.readouterr().err
     assert "warning AM103: dependency between values only known at run time" in err
     assert "AM501: workflow 'x' runs whole on its original engine" in err
+
+
+# --- the wrapper catalogue ------------------------------------------------------------------------------------
+
+
+def test_templates_writes_the_catalogue_lint_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("templates", "-o", str(tmp_path / "cat")) == 0
+    names = sorted(p.name for p in (tmp_path / "cat").iterdir())
+    assert names == sorted(f"argo-migrate-{e}.yaml" for e in (
+        "airflow-task-airflow3", "airflow-task-airflow2", "airflow-dag", "slurm-job", "spark-application",
+        "engine-in-pod", "python-function"))
+    capsys.readouterr()
+    assert cli("lint", str(tmp_path / "cat")) == 0
+    assert "checked 7 files: 0 errors, 0 warnings" in capsys.readouterr().out
+
+
+def test_templates_airflow_image_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("templates", "-o", str(tmp_path / "cat"), "--airflow-image", "registry.example/airflow:mine") == 0
+    task3 = (tmp_path / "cat" / "argo-migrate-airflow-task-airflow3.yaml").read_text()
+    assert "image: registry.example/airflow:mine" in task3
+    assert cli("templates") == 2  # neither -o nor --doc
+    assert cli("templates", "--doc") == 0
+    assert "#### `slurm-job`" in capsys.readouterr().out
+
+
+def test_a_wrapped_task_calls_its_workflow_template_in_the_same_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cli("airflow", src(tmp_path, "calls.py", WRAPPED), "-o", str(out), "--quiet")
+    documents = list(yaml.safe_load_all((out / "calls.yaml").read_text()))
+    assert [d["kind"] for d in documents] == ["WorkflowTemplate", "WorkflowTemplate"]
+    called = [t["templateRef"] for t in documents[0]["spec"]["templates"][0]["dag"]["tasks"] if "templateRef" in t]
+    assert called == [{"name": documents[1]["metadata"]["name"], "template": "main"}]
+    (workflow,) = report_of(out)["workflows"]
+    assert workflow["needs"] == ["ConfigMap argo-migrate-dags (the DAG files)"]

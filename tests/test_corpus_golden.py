@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,11 +48,8 @@ def output(tmp_path_factory) -> Path:
         os.chdir(cwd)
     assert code == 0
     if os.environ.get("ARGO_MIGRATE_UPDATE_GOLDEN"):
-        EXPECTED.mkdir(exist_ok=True)
-        for old in EXPECTED.iterdir():
-            old.unlink()
-        for new in out.iterdir():
-            (EXPECTED / new.name).write_bytes(new.read_bytes())
+        shutil.rmtree(EXPECTED, ignore_errors=True)
+        shutil.copytree(out, EXPECTED)
     return out
 
 
@@ -64,11 +62,15 @@ def test_corpus_covers_every_required_construct() -> None:
     assert REQUIRED - covered == set()
 
 
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
 def test_output_files_are_exactly_the_golden_files(output: Path) -> None:
-    assert sorted(p.name for p in output.iterdir()) == sorted(p.name for p in EXPECTED.iterdir())
+    assert _files(output) == _files(EXPECTED)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in EXPECTED.glob("*")) if EXPECTED.exists() else [])
+@pytest.mark.parametrize("name", _files(EXPECTED) if EXPECTED.exists() else [])
 def test_output_matches_golden(output: Path, name: str) -> None:
     assert (output / name).read_text() == (EXPECTED / name).read_text()
 

@@ -1,10 +1,11 @@
-"""The README's support matrix is the one the registry generates."""
+"""The README's support matrix is the one the registry generates; its wrapper reference, the catalogue's own."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from backends.wrappers.reference import reference_markdown
 from migrator.matrix import support_matrix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,13 @@ def test_readme_matrix_is_generated_from_the_registry() -> None:
     match = re.search(r"<!-- matrix:airflow:start -->\n(.*?)<!-- matrix:airflow:end -->", readme, re.S)
     assert match, "README has no generated matrix section"
     assert match.group(1) == support_matrix("airflow")
+
+
+def test_readme_wrapper_reference_is_generated_from_the_catalogue() -> None:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- wrappers:start -->\n(.*?)<!-- wrappers:end -->", readme, re.S)
+    assert match, "README has no generated wrapper reference"
+    assert match.group(1) == reference_markdown(), "regenerate it with: argo-migrate templates --doc"
 
 
 def test_every_registry_row_has_a_golden_fixture() -> None:

@@ -213,8 +213,8 @@ def test_output_is_deterministic(fake: None, tmp_path: Path, monkeypatch: pytest
     first, second = tmp_path / "o1", tmp_path / "o2"
     migrate(rel, first)
     migrate(rel, second)
-    listing = sorted(p.name for p in first.iterdir())
-    assert listing == sorted(p.name for p in second.iterdir())
+    listing = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert listing == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
     for name in listing:
         assert (first / name).read_bytes() == (second / name).read_bytes()
     report = json.loads((first / "migration-report.json").read_text())
@@ -235,8 +235,8 @@ def test_report_matches_schema_and_summary(fake: None, tmp_path: Path) -> None:
 
 def test_diagnostics_sorted_by_position_then_code(fake: None, tmp_path: Path) -> None:
     report = migrate([write(tmp_path, "a.py", "z ~q\nz ~p\n")], tmp_path / "out")
-    got = [(d.line, d.code) for d in report.files[0].diagnostics]
-    assert got == sorted(got) and "AM004" in [c for _, c in got]
+    got = [(d.line, d.column, d.code) for d in report.files[0].diagnostics]
+    assert got == sorted(got) and "AM004" in [c for _, _, c in got]
 
 
 # --- status rules and the table -------------------------------------------------------------------------------

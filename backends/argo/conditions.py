@@ -23,6 +23,10 @@ def _literal(value: str | int | float | bool) -> str:
     return value if _BARE.fullmatch(value) else "'" + value.replace("'", "\\'") + "'"
 
 
+def _quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def render(cond: Cond, ref: Callable[[Ref], str]) -> str:
     """``cond`` as a when expression; ``ref`` writes a reference in the scope the expression is evaluated in."""
 
@@ -34,6 +38,12 @@ def render(cond: Cond, ref: Callable[[Ref], str]) -> str:
         return f"({text})" if isinstance(c, AllOf | AnyOf) else text
 
     if isinstance(cond, Compare):
+        if cond.op in ("=~", "!~"):
+            # Both sides are strings to govaluate: the reference's text (JSON, say) quoted, the pattern quoted.
+            left = cond.left if isinstance(cond.left, Literal) else None
+            text = _quoted(str(left.value)) if left else "'" + ref(cond.left) + "'"  # type: ignore[arg-type]
+            pattern = cond.right.value if isinstance(cond.right, Literal) else ref(cond.right)
+            return f"{text} {cond.op} {_quoted(str(pattern))}"
         return f"{operand(cond.left)} {cond.op} {operand(cond.right)}"
     if isinstance(cond, Not):
         return f"!({render(cond.item, ref)})"

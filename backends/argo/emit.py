@@ -22,6 +22,7 @@ from backends.argo.storage import StorageOptions, path_arguments, path_of, uses_
 from backends.argo.storage import claim as storage_claim
 from backends.argo.templates import BuildContext, Images, TemplateParts, build_template, run_meta
 from backends.wrappers import WrapperOptions
+from backends.wrappers.catalogue import WrapperCalls
 from migrator import ir
 from migrator.diagnostics import Diagnostic, diag
 from migrator.pods import PodOptions
@@ -76,6 +77,8 @@ class Manifest:
     tasks: list[TaskMapping]
     diagnostics: list[Diagnostic]
     parts: list[dict[str, Any]] = field(default_factory=list)  # WorkflowTemplates the document calls (same file)
+    wrappers: list[dict[str, Any]] = field(default_factory=list)  # the catalogue's WorkflowTemplates it calls
+    needs: list[str] = field(default_factory=list)  # Secrets and ConfigMaps the wrapped tasks read
 
 
 def choose_kind(workflow: ir.Workflow, requested: Kind) -> tuple[str, Diagnostic | None]:
@@ -113,7 +116,8 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
             f"{len(tasks)} tasks are more than one DAG template holds ({options.max_dag_tasks}) and the graph has no exact "
             "split: some tasks are in nested DAGs that wait for all of their members' upstreams, so they may start "
             "later, and after a failure a nested DAG does not run where some of its tasks would have")))
-    dags = _Dags(workflow, layout, task_name, template_names, leaves, ctx)
+    wrappers = WrapperCalls(options.wrappers)
+    dags = _Dags(workflow, layout, task_name, template_names, leaves, ctx, wrappers)
     dag_templates, mapping = dags.build()
     diagnostics.extend(dags.problems)
     exit_name, exit_templates = _exit_handler(workflow, ctx, template_names, leaves)
@@ -132,7 +136,12 @@ def emit(workflow: ir.Workflow, name: str, options: EmitOptions) -> Manifest:
         diagnostics.append(diag("AM401", o.path, o.line, o.column, (
             f"more than {MAX_TEMPLATES} templates: {len(leaves.templates)} distinct task definitions and "
             f"{len(dag_templates)} DAG templates; Argo allows {MAX_TEMPLATES}")))
-    return Manifest(kind, name, document, mapping, diagnostics, parts)
+    o = workflow.origin
+    diagnostics += [diag("AM502", o.path, o.line, o.column, choice) for choice in wrappers.choices]
+    if wrappers.needs:
+        diagnostics.append(diag("AM503", o.path, o.line, o.column,
+                                "the wrapped tasks need, in the workflow's namespace: " + "; ".join(wrappers.needs)))
+    return Manifest(kind, name, document, mapping, diagnostics, parts, wrappers.documents(), wrappers.needs)
 
 
 MAX_TEMPLATES = 200
@@ -193,8 +202,9 @@ class _Dags:
     through the inputs of the DAG holding the reader; a loop item reaches into nested DAGs as an input."""
 
     def __init__(self, workflow: ir.Workflow, layout: Layout, task_name: dict[str, str], names: Namer,
-                 leaves: _LeafTemplates, ctx: BuildContext) -> None:
+                 leaves: _LeafTemplates, ctx: BuildContext, wrappers: WrapperCalls) -> None:
         self.w, self.layout, self.task_name, self.leaves, self.ctx = workflow, layout, task_name, leaves, ctx
+        self.wrappers = wrappers
         self.scopes: dict[str, _Scope] = {ROOT: _Scope(ROOT, ENTRYPOINT)}
         block_names = Namer(reserved=(ENTRYPOINT, *task_name.values()), max_len=128, fallback="dag")
         for key, block in layout.blocks.items():
@@ -299,7 +309,11 @@ class _Dags:
                             for name, symbol in sorted(self.scopes[key].exports.items())]
         for task in self.w.tasks():
             path = [self.scopes[b].name for b in self.layout.path(task.id)]
-            template = self.leaves.get(task, self.task_name[task.id])[0]
+            if isinstance(task.action, ir.Wrapped) and self.wrappers.catalogued(task.action):
+                ref, _ = self.wrappers.call(task.action)
+                template = f"{ref.name}/{ref.template}"  # the WorkflowTemplate's, as `run --local` names it
+            else:
+                template = self.leaves.get(task, self.task_name[task.id])[0]
             status = task.status
             mapping.append(TaskMapping(
                 source_id=task.id, task=".".join([*path, self.task_name[task.id]]), template=template,
@@ -350,15 +364,23 @@ class _Dags:
             rendered = self.cond(scope, own, own_loop)
             when = f"({when}) && ({rendered})" if when else rendered
         self.may_skip[item] = when is not None
-        template, parts = self.leaves.get(task, self.task_name[item])
         files = {k: v for k, v in task.arguments if self._file(v) is not None}
-        arguments = {**parts.inputs, **{parameter_name(k): v for k, v in task.arguments if k not in files}}
-        passed: list[Any] = [Parameter(name=k, value=self.text(scope, v, own_loop)) for k, v in arguments.items()]
+        reference: m.TemplateRef | None = None
+        if isinstance(task.action, ir.Wrapped) and self.wrappers.catalogued(task.action):
+            # A wrapper of the catalogue, called by templateRef; its WorkflowTemplate goes into the same file.
+            reference, fixed = self.wrappers.call(task.action)
+            template, arguments = None, {parameter_name(k): v for k, v in task.arguments if k not in files}
+            passed: list[Any] = [Parameter(name=k, value=v) for k, v in fixed]
+        else:
+            template, parts = self.leaves.get(task, self.task_name[item])
+            arguments = {**parts.inputs, **{parameter_name(k): v for k, v in task.arguments if k not in files}}
+            passed = []
+        passed += [Parameter(name=k, value=self.text(scope, v, own_loop)) for k, v in arguments.items()]
         passed += [self._file_argument(scope, k, v) for k, v in files.items()]
         passed += [Parameter(name=k, value=v) for k, v in path_arguments(task, self.ctx.storage).items()]
         loop = task.loop
         return HeraTask(
-            name=self.task_name[item], template=template, depends=cond.depends, when=when,
+            name=self.task_name[item], template=template, template_ref=reference, depends=cond.depends, when=when,
             arguments=passed or None,
             with_items=_items(loop) if loop else None,
             with_param=self._param(scope, loop) if loop else None,

@@ -1,8 +1,10 @@
-"""The integration-wrapper catalogue: how to run a construct with its original engine from an Argo step.
+"""Integration wrappers: how to run a construct with its original engine from an Argo step.
 
-One row per engine. A row turns the IR's :class:`~migrator.ir.Wrapped` action into a neutral
-:class:`WrapperSpec` (image, command, volumes) that the Argo backend renders as a container template; the row
-documents its runtime contract (what the cluster must provide) so that the report and docs can say it.
+The catalogue proper is one WorkflowTemplate per engine (``catalogue.py``: Airflow task and DAG, SLURM job, Spark
+application, an engine in a pod, a Python function), called by ``templateRef``. :data:`CATALOGUE` here holds the
+wrapped steps that are plain container templates instead (``ssh``): a row turns the IR's
+:class:`~migrator.ir.Wrapped` action into a neutral :class:`WrapperSpec` (image, command, volumes) that the Argo
+backend renders, and documents what the cluster must provide.
 """
 
 from __future__ import annotations
@@ -41,10 +43,21 @@ class WrapperSpec:
 
 @dataclass(frozen=True)
 class WrapperOptions:
-    airflow_image: str = "apache/airflow:3.1.0"
+    airflow3_image: str = "apache/airflow:3.3.2"
+    airflow2_image: str = "apache/airflow:2.10.5"
+    airflow_image_override: str | None = None  # --airflow-image: one image for every DAG file
     dags_config_map: str = "argo-migrate-dags"
     ssh_image: str = "kroniak/ssh-client:3.19"
     python_image: str = "python:3.12-slim"
+    uv_image: str = "ghcr.io/astral-sh/uv:python3.12-bookworm-slim"
+    slurm_image: str = "instrumentisto/rsync-ssh:alpine3.21"  # openssh-client and rsync
+
+    @property
+    def airflow_image(self) -> str:
+        return self.airflow_image_override or self.airflow3_image
+
+    def airflow_image_for(self, major: int) -> str:
+        return self.airflow_image_override or (self.airflow2_image if major == 2 else self.airflow3_image)
 
 
 @dataclass(frozen=True)
@@ -65,20 +78,9 @@ def _lazy(module: str) -> Callable[[Wrapped, WrapperOptions], WrapperSpec]:
     return build
 
 
+# Wrapped steps rendered as a plain container template. The engines of the catalogue proper (Airflow, SLURM,
+# Spark, …) are WorkflowTemplates called by templateRef: backends/wrappers/catalogue.py.
 CATALOGUE: dict[str, WrapperRow] = {row.engine: row for row in (
-    WrapperRow(
-        engine="airflow-task",
-        build=_lazy("backends.wrappers.airflow_task"),
-        doc="Run one Airflow task with `airflow tasks test` in a pod, the DAG file mounted from a ConfigMap.",
-        requires=("a ConfigMap holding the DAG files (default name argo-migrate-dags)",),
-    ),
-    WrapperRow(
-        engine="airflow-dag",
-        build=_lazy("backends.wrappers.airflow_dag"),
-        doc="Trigger the whole DAG on an existing Airflow over its REST API (v2 for Airflow 3, v1 for Airflow 2), "
-            "mirror the run's state into the step, stop the Airflow run when the workflow is stopped.",
-        requires=("a Secret airflow-api with keys url and token, or username and password",),
-    ),
     WrapperRow(
         engine="ssh",
         build=_lazy("backends.wrappers.ssh"),

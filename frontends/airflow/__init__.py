@@ -6,16 +6,20 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 
 import libcst as cst
 
 from frontends import FrontendResult
 from frontends.airflow.build import Builder
+from frontends.airflow.bundle import runtime_files
 from frontends.airflow.dag_builder import DagBuilder
 from frontends.airflow.plugins import PLUGIN_ERRORS, plugin_rows
-from frontends.airflow.values import Qual
+from frontends.airflow.wrapping import FileFacts, Major, airflow_major, variables_named
 from migrator.diagnostics import diag
+
+__all__ = ["parse", "runtime_files"]
 
 _reported_plugins = False
 # Diagnostics by which the interpreter says that tasks of a DAG could not be seen (see apply_strategy's "auto").
@@ -85,11 +89,10 @@ def parse(path: str, source: bytes) -> FrontendResult:
     if not info.dags and not any(d.code == "AM126" for d in info.diagnostics):
         result.diagnostics.append(diag("AM101", path, 1, 1, "no DAG found in this file"))
         return result
-    airflow3 = any(
-        isinstance(v, Qual) and v.name.startswith(("airflow.sdk", "airflow.providers.standard"))
-        for v in interpreter.module_scope.names.values()
-    )
-    builder = Builder(path, info, interpreter.module_scope, airflow3)
+    # LibCST reads grammar newer than this Python's ast (then ``tree`` is None): such a file is Airflow 3's.
+    major = airflow_major(tree) if tree is not None else Major(3, "uses syntax newer than this Python's parser")
+    facts = FileFacts(os.path.basename(path), major, tuple(variables_named(tree)) if tree is not None else ())
+    builder = Builder(path, info, interpreter.module_scope, major.major == 3, facts)
     spans = _spans([(d.line, d.index) for d in info.dags])
     for draft in info.dags:
         workflow = builder.build(draft)

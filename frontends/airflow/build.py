@@ -23,10 +23,12 @@ from frontends.airflow.translate import TranslateContext, Translation, Untransla
 from frontends.airflow.translators.kubernetes import executor_resources
 from frontends.airflow.translators.python import translate_callback
 from frontends.airflow.values import DateTime, Duration, FuncDef, Qual, Unknown, XComArg
+from frontends.airflow.wrapping import BOOLEAN_OUTPUTS, FileFacts, run_arguments, wrapped_skips
 from migrator.diagnostics import Diagnostic, diag
 from migrator.ir import (
     BOOLEAN,
     JSON,
+    STRING,
     Compare,
     Cond,
     EdgeKind,
@@ -62,11 +64,15 @@ _DAG_ARGS_HANDLED = frozenset({
 
 
 class Builder:
-    def __init__(self, path: str, info: Interpretation, module_scope: Scope, airflow3: bool) -> None:
+    def __init__(self, path: str, info: Interpretation, module_scope: Scope, airflow3: bool,
+                 file_facts: FileFacts | None = None) -> None:
         self.path = path
         self.info = info
         self.module_scope = module_scope
         self.airflow3 = airflow3
+        self.file_facts = file_facts
+        self.scheduled = False  # the DAG being built runs on a schedule (a CronWorkflow)
+        self.wrap_producers: set[tuple[str, str]] = set()  # (dag_id, task_id): wrapped for a wrapped reader's sake
         self.diagnostics: list[Diagnostic] = []
         self.param_json: dict[str, bool] = {}  # DAG param → Airflow holds it as JSON rather than a string
 
@@ -74,6 +80,16 @@ class Builder:
         self.diagnostics.append(diag(code, self.path, line, col, message))
 
     def build(self, draft: DagDraft) -> Workflow | None:
+        """The DAG as a workflow. A task that reads an XCom a native translation cannot give (a classic operator's
+        pushed keys) is wrapped; then its producer is wrapped too, so that Airflow's own XComs flow between them,
+        and the DAG is built again (each round wraps at least one more task, so this ends)."""
+        while True:
+            wrapped_before = set(self.wrap_producers)
+            workflow = self._build_once(draft)
+            if self.wrap_producers == wrapped_before:
+                return workflow
+
+    def _build_once(self, draft: DagDraft) -> Workflow | None:
         start = len(self.diagnostics)
         origin = SourceLoc(self.path, draft.line, draft.column)
         params = self._params(draft)
@@ -90,12 +106,14 @@ class Builder:
             path=self.path, dag_id=draft.dag_id, file_name=os.path.basename(self.path), airflow3=self.airflow3,
             params={p.name: self.param_json.get(p.name, False) for p in params}, outputs={},
             extract_python=lambda func: extract(func, self.info, self.module_scope),
-            consumed_keys=_consumed_keys(draft),
+            consumed_keys=_consumed_keys(draft), file_facts=self.file_facts,
+            multiple_outputs=frozenset(t for t, d in draft.tasks.items() if d.kwargs.get("multiple_outputs") is True),
             mapped_group_of={t.task_id: t.mapped_group for t in draft.tasks.values() if t.mapped_group},
         )
         workflow = Workflow(id=draft.dag_id, origin=origin, fail_fast=draft.kwargs.get("fail_fast") is True)
         workflow.description = _str_or_none(draft.kwargs.get("description"))
         workflow.schedule = self._schedule(draft)
+        self.scheduled = workflow.schedule is not None
         workflow.timeout_seconds = self._seconds(draft.kwargs.get("dagrun_timeout"), draft.line, draft.column,
                                                  "dagrun_timeout")
         for name, value in sorted(draft.kwargs.items()):
@@ -123,6 +141,10 @@ class Builder:
                         gates[receiver].append(condition)
                 if result.gate_descendants:
                     break
+            for receiver, condition in wrapped_skips(task, draft, graph):
+                gates.setdefault(receiver, [])
+                if condition not in gates[receiver]:
+                    gates[receiver].append(condition)
             if task.outputs:  # only producers: a translator asks about them, never about every task
                 ctx.outputs[task_id] = set(task.output_names)
             workflow.add_task(task)
@@ -169,12 +191,25 @@ class Builder:
                 del ctx.parameters[saved[0]:], ctx.secret_variables[saved[1]:]
                 ctx.reads_date = saved[2]
                 result = wrap(draft, ctx, why.code, why.message)
+                if why.producer is not None:
+                    self.wrap_producers.add((ctx.dag_id, why.producer))
+        if result.status.kind == "native" and (ctx.dag_id, draft.task_id) in self.wrap_producers:
+            del ctx.parameters[saved[0]:], ctx.secret_variables[saved[1]:]
+            ctx.reads_date = saved[2]
+            result = wrap(draft, ctx, "AM117", "a wrapped task reads XComs of this task that a native translation "
+                          "does not give; it runs with Airflow, which pushes them")
         resources, executor_config_read = self._resources(draft, result)
         if row is not None and not draft.splat:
             self._unhandled_args(draft, row.handles | ({"executor_config"} if executor_config_read else set()))
-        if draft.mapped and result.loop is None and result.status.kind == "wrapped":
-            result = replace(result, notes=(*result.notes, ("AM115", "the mapping (.expand) of this wrapped task "
-                                                                     "is not reproduced")))
+        if draft.group_expanded is not None and result.status.kind == "wrapped":
+            result = replace(result, notes=(*result.notes, ("AM115", "inside a mapped task group, this wrapped task "
+                                                                     "runs without its map index")))
+        retry = result.retry or self._retry(draft)
+        if isinstance(result.action, Wrapped) and result.action.engine == "airflow-task":
+            # The wrapper retries the task itself, the way Airflow would (not after AirflowFailException).
+            result = replace(result, arguments=result.arguments + run_arguments(
+                retry, self.scheduled, bool(ctx.params)))
+            retry = None
         for code, message in result.notes:
             self.note(code, draft.line, draft.column, f"task {draft.task_id!r}: {message}")
         task = Task(
@@ -185,12 +220,15 @@ class Builder:
             status=result.status,
             # Flags a task sets for its downstream (a branch decision, a short-circuit) are booleans; what a Python
             # callable returns is JSON, as Airflow serialises XComs.
-            outputs=tuple(Port(name, BOOLEAN if name in result.gates.values() else JSON) for name in result.outputs),
-            retry=result.retry or self._retry(draft),
+            outputs=tuple(Port(name, BOOLEAN if name in result.gates.values() or name in BOOLEAN_OUTPUTS else JSON)
+                          for name in result.outputs),
+            retry=retry,
             timeout_seconds=self._seconds(draft.arg("execution_timeout"), draft.line, draft.column,
                                           "execution_timeout"),
             join=self._join(draft),
             loop=result.loop,
+            inputs=tuple(Port(name, STRING) for name, _ in result.arguments),
+            arguments=result.arguments,
             resources=resources,
             semaphore=self._pool(draft),
         )

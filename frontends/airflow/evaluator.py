@@ -50,6 +50,9 @@ from frontends.airflow.values import (
 )
 from migrator.diagnostics import Diagnostic, diag
 
+# The DAGs folder of the official Airflow image (and the airflow-task wrapper's mount point).
+AIRFLOW_DAGS_FOLDER = "/opt/airflow/dags"
+
 
 class _Return(Exception):  # noqa: N818 - control flow, not an error
     def __init__(self, value: Value) -> None:
@@ -100,7 +103,11 @@ class Evaluator:
         self.depth = 0
         self.steps = 0
         self.statement: cst.CSTNode | None = None  # the module-level statement being run, for AM126's position
-        self.module_scope = Scope({"__name__": self.module_name, "__file__": path})
+        # __file__ is where Airflow imports the DAG file from: its DAGs folder (the official image's), never the
+        # path typed here, which would leak this machine's folders into manifests and make the output depend on
+        # where the sources are checked out. Path(__file__).stem, a common dag_id, stays known.
+        self.module_scope = Scope({"__name__": self.module_name,
+                                   "__file__": f"{AIRFLOW_DAGS_FOLDER}/{PurePosixPath(path).name}"})
 
     # --- diagnostics -------------------------------------------------------------------------------------------
 

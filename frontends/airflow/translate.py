@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frontends.airflow import jinja
 from frontends.airflow.model import TaskDraft
@@ -27,10 +27,11 @@ from migrator.ir import (
     SecretRef,
     Status,
     Text,
-    Wrapped,
-    WrappedStatus,
 )
 from migrator.secrets import sensitive_name
+
+if TYPE_CHECKING:
+    from frontends.airflow.wrapping import FileFacts
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Translation:
     gate_descendants: bool = False
     retry: Retry | None = None  # overrides the task's own retries (a sensor's polling, say)
     resources: Resources | None = None
+    arguments: tuple[tuple[str, Text], ...] = ()  # values passed to the action's inputs (a wrapper's parameters)
 
 
 @dataclass
@@ -68,6 +70,8 @@ class TranslateContext:
     parameters: list[Parameter] = field(default_factory=list)  # workflow parameters the translations need
     reads_date: bool = False
     secret_variables: list[str] = field(default_factory=list)  # Variables read from jinja.VARIABLES_SECRET
+    file_facts: FileFacts | None = None  # what a wrapped task of this file needs (its Airflow major, Variables)
+    multiple_outputs: frozenset[str] = frozenset()  # tasks with multiple_outputs=True (each dict key is an XCom)
 
     def upstream_outputs(self) -> dict[str, set[str]]:
         return {t: names for t, names in self.outputs.items() if names and self.is_upstream(t)}
@@ -79,22 +83,46 @@ Translator = Callable[[TaskDraft, TranslateContext], Translation]
 class Untranslatable(Exception):
     """Raised inside a translator: the task is wrapped with this diagnostic code and message."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, producer: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # The upstream task whose XCom could not be passed natively: wrapped too, it gives Airflow's own XComs.
+        self.producer = producer
 
 
 def wrap(task: TaskDraft, ctx: TranslateContext, code: str, reason: str) -> Translation:
-    action = Wrapped("airflow-task", (("dag_id", ctx.dag_id), ("task_id", task.task_id), ("file", ctx.file_name)))
-    return Translation(action, WrappedStatus("airflow-task", reason), notes=((code, reason),))
+    """The task runs its own operator with Airflow (the ``airflow-task`` wrapper): upstream XComs, Connections and
+    Variables passed as ``wrapping`` finds them; a mapped task loops, each iteration naming its map index."""
+    from frontends.airflow import wrapping
+
+    facts = ctx.file_facts or wrapping.FileFacts(ctx.file_name, wrapping.Major(3, wrapping.DEFAULT.why), ())
+    action, status, arguments = wrapping.wrapped(task, ctx.dag_id, facts, ctx.upstream_outputs(), reason,
+                                                 ctx.multiple_outputs)
+    notes: tuple[tuple[str, str], ...] = ((code, reason),)
+    loop: Loop | None = None
+    if task.expanded is not None:
+        try:
+            found = _mapping(dict(task.expanded), ctx)
+        except Untranslatable as why:
+            notes += (("AM115", f"the mapping (.expand) of this wrapped task is not reproduced: {why.message}"),)
+        else:
+            if found.loop.items is not None:
+                # Airflow numbers the expansion in this order; each iteration passes its index.
+                loop = Loop(items=tuple(str(i) for i in range(len(found.loop.items))))
+                arguments += (("map-index", (ItemRef(),)),)
+            else:
+                loop = found.loop
+                arguments += (("map-item", (ItemRef(),)),)
+    return Translation(action, status, outputs=wrapping.OUTPUTS, notes=notes, loop=loop, arguments=arguments)
 
 
 def output_ref(value: XComArg, ctx: TranslateContext) -> OutputRef:
     if not ctx.is_upstream(value.task_id):
         raise Untranslatable("AM117", f"the output of {value.task_id!r} is read by a task that is not downstream")
     if value.key not in ctx.outputs.get(value.task_id, set()):
-        raise Untranslatable("AM117", f"the output {value.task_id}.{value.key} has no native translation yet")
+        raise Untranslatable("AM117", f"the output {value.task_id}.{value.key} has no native translation yet",
+                             producer=value.task_id)
     return OutputRef(value.task_id, value.key)
 
 

@@ -84,7 +84,8 @@ def run_local(args: argparse.Namespace) -> int:
         cluster = Cluster(
             images=_mapping("--image", args.image or [], "an image and the host prefix standing in for it"),
             secrets=_mapping("--secret", args.secret or [], "a Secret and a folder with one file per key"),
-            config_maps=_mapping("--config-map", args.config_map or [], "a ConfigMap and a folder of its keys"))
+            config_maps=_mapping("--config-map", args.config_map or [], "a ConfigMap and a folder of its keys"),
+            config_map_search=(Path(args.file).resolve().parent,))
         library = [Path(p) for p in args.templates or []]
         for path in library:
             if not path.exists():

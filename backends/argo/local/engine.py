@@ -218,6 +218,7 @@ class Runner:
             "workflow.creationTimestamp.RFC3339": _iso(now),
             "workflow.status": "Running",
             "workflow.parameters": _json([{"name": k, "value": v} for k, v in manifest.parameters.items()]),
+            "workflow.parameters.json": _json([{"name": k, "value": v} for k, v in manifest.parameters.items()]),
         }
         stamp = datetime.fromtimestamp(now, timezone.utc)
         for letter in "aAbBcdHIjmMpSUwWxXyYzZ":  # workflow.creationTimestamp.<strftime letter>, as Argo offers
@@ -504,7 +505,11 @@ class Runner:
                 raise LocalError(f"argument {name!r}: valueFrom {sorted(param['valueFrom'])} is not supported "
                                  "by the local runner")
         for artifact in arguments.get("artifacts") or []:
-            out.artifacts[str(artifact.get("name"))] = self._artifact_source(artifact, scope)
+            try:
+                out.artifacts[str(artifact.get("name"))] = self._artifact_source(artifact, scope)
+            except MissingVariable:
+                if not artifact.get("optional"):  # an optional artifact that is not there is dropped, as in Argo
+                    raise
         return out
 
     # ------------------------------------------------------------------------------------------------ outputs

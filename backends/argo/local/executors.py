@@ -116,10 +116,24 @@ class Cluster:
     images: dict[str, Path] = field(default_factory=dict)
     secrets: dict[str, Path] = field(default_factory=dict)
     config_maps: dict[str, Path] = field(default_factory=dict)
+    # Where a ConfigMap not given explicitly is looked for as a folder of its name: the manifest's folder, where
+    # argo-migrate writes the DAG files' ConfigMap (argo-migrate-dags/). Never Secrets: they are not written there.
+    config_map_search: tuple[Path, ...] = ()
+
+    def _folder(self, kind: str, name: str) -> Path | None:
+        if kind == "secret":
+            return self.secrets.get(name)
+        if name in self.config_maps:
+            return self.config_maps[name]
+        if name and "/" not in name and not name.startswith("."):
+            for base in self.config_map_search:
+                if (base / name).is_dir():
+                    return base / name
+        return None
 
     def key(self, kind: str, name: str, key: str) -> str | None:
         """The value of one key of a Secret (``kind`` "secret") or ConfigMap, or None when it is not given."""
-        folder = (self.secrets if kind == "secret" else self.config_maps).get(name)
+        folder = self._folder(kind, name)
         if folder is None or not key or "/" in key or key.startswith(".."):
             return None
         try:
@@ -128,7 +142,7 @@ class Cluster:
             return None
 
     def keys(self, kind: str, name: str) -> dict[str, str] | None:
-        folder = (self.secrets if kind == "secret" else self.config_maps).get(name)
+        folder = self._folder(kind, name)
         if folder is None:
             return None
         return {f.name: f.read_text(encoding="utf-8") for f in sorted(folder.iterdir())
@@ -358,6 +372,8 @@ def _outputs(job: LeafJob, pm: PathMap | None, attempt: Attempt) -> Attempt:
     missing: list[str] = []
     for param in outputs.get("parameters") or []:
         name = str(param.get("name"))
+        if name in attempt.parameters:  # read by a resource handler (outputs.json)
+            continue
         source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
         value: str | None = None
         if source.get("path") and pm is not None:
@@ -483,7 +499,23 @@ def run_external(job: LeafJob) -> Attempt:
     result = out[:-1] if out.endswith("\n") else out
     phase = "Succeeded" if proc.returncode == 0 else "Failed"
     message = "" if proc.returncode == 0 else f"handler exit code {proc.returncode}"
-    return _outputs(job, None, Attempt(phase, message, proc.returncode, result))
+    attempt = Attempt(phase, message, proc.returncode, result, _handler_parameters(job))
+    return _outputs(job, None, attempt)
+
+
+def _handler_parameters(job: LeafJob) -> dict[str, str]:
+    """The output parameters a handler read for a resource template (Argo's executor reads ``jsonPath`` and
+    ``jqFilter`` outputs from the resource, which only the handler has): ``outputs.json`` in its working folder,
+    ``{"parameters": {name: value}}``; only declared outputs are taken."""
+    declared = {str(p.get("name")) for p in (job.template.get("outputs") or {}).get("parameters") or []}
+    try:
+        data = json.loads(confined(job.folder / "outputs.json", job.roots).read_text(encoding="utf-8"))
+    except (OSError, ValueError, PathError):
+        return {}
+    params = data.get("parameters") if isinstance(data, dict) else None
+    if not isinstance(params, dict):
+        return {}
+    return {str(k): _text(v) for k, v in params.items() if str(k) in declared}
 
 
 def run_unsupported(job: LeafJob) -> Attempt:

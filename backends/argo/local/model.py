@@ -134,7 +134,7 @@ REF_SEPARATOR = "/"
 
 
 def _name(document: dict[str, Any]) -> str:
-    metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
     return str(metadata.get("name") or "")
 
 
@@ -189,7 +189,7 @@ def resolve_template_refs(path: Path, templates: dict[str, dict[str, Any]],
             raise ManifestError(f"{path}: {where} refers to WorkflowTemplate {wt!r}, which is neither in this file "
                                 "nor in --templates")
         if wt not in loaded:
-            spec = library[wt].get("spec") if isinstance(library[wt].get("spec"), dict) else {}
+            spec: dict[str, Any] = library[wt]["spec"] if isinstance(library[wt].get("spec"), dict) else {}
             loaded[wt] = _templates(path, spec)
         if tname not in loaded[wt]:
             raise ManifestError(f"{path}: {where} refers to template {tname!r}, which WorkflowTemplate {wt!r} "
@@ -213,7 +213,7 @@ def resolve_template_refs(path: Path, templates: dict[str, dict[str, Any]],
                 call["template"] = target(call.pop("templateRef"), where)
             elif home is not None and call.get("template"):
                 call["template"] = target({"name": home, "template": call["template"]}, where)
-            hooks = call.get("hooks") if isinstance(call.get("hooks"), dict) else {}
+            hooks: dict[str, Any] = call["hooks"] if isinstance(call.get("hooks"), dict) else {}
             for hook in hooks.values():
                 if isinstance(hook, dict) and isinstance(hook.get("templateRef"), dict):
                     hook["template"] = target(hook.pop("templateRef"), where + " hook")
@@ -266,7 +266,7 @@ def _parameters(path: Path, spec: dict[str, Any], overrides: dict[str, str],
 
 
 def _from_config_map(source: dict[str, Any], config_maps: dict[str, Path]) -> str | None:
-    ref = source.get("configMapKeyRef") if isinstance(source.get("configMapKeyRef"), dict) else {}
+    ref: dict[str, Any] = source["configMapKeyRef"] if isinstance(source.get("configMapKeyRef"), dict) else {}
     folder = config_maps.get(str(ref.get("name")))
     key = str(ref.get("key") or "")
     if folder is None or not key or "/" in key or key.startswith("."):

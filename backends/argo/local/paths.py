@@ -88,10 +88,13 @@ class PathMap:
         raise PathError(f"path {declared!r} is not mapped into the run folder")
 
     def rewrite(self, text: str) -> str:
-        if not self.mappings:
+        # The root mapping ("/" → the attempt's root) is used for reading declared paths, never for rewriting: a
+        # lone "/" in a script is a division or a `# /// script` line, not a path.
+        prefixes = [d for d, _ in self.mappings if d != "/"]
+        if not prefixes:
             return text
         if self._pattern is None:
-            alternatives = "|".join(re.escape(d) for d, _ in self.mappings)
+            alternatives = "|".join(re.escape(d) for d in prefixes)
             self._pattern = re.compile(rf"(?<![\w.\-/])({alternatives})(?![\w.\-])")
         hosts = dict(self.mappings)
         return self._pattern.sub(lambda m: hosts[m.group(1)], text)
