@@ -30,7 +30,7 @@ def test_the_group_is_one_looped_nested_dag(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     main(["airflow", str(CORPUS / "mapped_groups.py"), "-o", str(out), "--quiet"])
-    document = yaml.safe_load((out / "mapped-groups.yaml").read_text())
+    document = next(yaml.safe_load_all((out / "mapped-groups.yaml").read_text()))
     templates = {t["name"]: t for t in document["spec"]["templates"]}
     entry = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
     assert entry["per-item"]["withItems"] == [1, 2, 3]
@@ -53,7 +53,7 @@ def test_a_groups_result_passed_to_a_task_keeps_the_dependency(tmp_path: Path) -
         "@dag(dag_id='dyn_group', schedule=None)\ndef d():\n    total(grp.expand(n=items()))\nd()\n")
     out = tmp_path / "out"
     assert main(["airflow", str(tmp_path / "g.py"), "-o", str(out), "--quiet"]) == 0
-    spec = yaml.safe_load((out / "dyn-group.yaml").read_text())["spec"]
+    spec = next(yaml.safe_load_all((out / "dyn-group.yaml").read_text()))["spec"]
     tasks = {t["name"]: t for t in spec["templates"][0]["dag"]["tasks"]}
     assert tasks["total"]["depends"] == "grp"
     assert tasks["grp"]["withParam"] == "{{tasks.items.outputs.parameters.return_value}}"

@@ -68,6 +68,6 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path) -> None:
         env = {**os.environ, "PYTHONHASHSEED": seed}
         subprocess.run([sys.executable, "-m", "migrator.cli", "airflow", str(corpus), "-o", str(out), "--quiet"],
                        env=env, check=False, capture_output=True)
-        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+        outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) > 1
     assert outputs[0] == outputs[1]

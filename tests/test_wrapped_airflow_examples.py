@@ -27,11 +27,7 @@ pytestmark = pytest.mark.corpus
 
 # Differences understood and not fixed yet, each with its reason; the test fails if one disappears (then remove it
 # here) or another appears.
-KNOWN = {
-    ("example_task_state_store", "run_job"): "Airflow 3.3's task state store lives in Airflow's database and "
-    "survives retries; each retry of a wrapped task is a new pod, which starts with an empty store, so the retry "
-    "submits again instead of reattaching",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 STATES = {"Failed": "failed", "Error": "failed", "Omitted": "upstream_failed", "Skipped": "skipped"}
 

@@ -151,7 +151,8 @@ def variant(options: WrapperOptions, major: int) -> dict[str, Any]:
                 _env("AM_MAP_ITEM", "map-item"), _env("AM_LOGICAL_DATE", "logical-date"),
                 _env("AM_RUN_TYPE", "run-type"), _env("AM_RUN_ID", "run-id"), _env("AM_PARAMS", "params"),
                 _env("AM_DAG_RUN_CONF", "dag-run-conf"), _env("AM_XCOM", "xcom"),
-                _env("AM_TRY_NUMBER", "try-number"), {"name": "AM_OUTPUTS", "value": OUTPUTS},
+                _env("AM_TRY_NUMBER", "try-number"), _env("AM_RETRY_DELAY", "retry-delay"),
+                {"name": "AM_OUTPUTS", "value": OUTPUTS},
                 # Globals, substituted in the template itself (a parameter's default is not substituted again).
                 {"name": "AM_WORKFLOW_CREATED", "value": "{{workflow.creationTimestamp}}"},
                 {"name": "AM_RETRY", "value": "{{retries}}"},

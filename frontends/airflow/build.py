@@ -206,10 +206,10 @@ class Builder:
                                                                      "runs without its map index")))
         retry = result.retry or self._retry(draft)
         if isinstance(result.action, Wrapped) and result.action.engine == "airflow-task":
-            # The wrapper retries the task itself, the way Airflow would (not after AirflowFailException).
+            # The wrapper's WorkflowTemplate retries the task the way Airflow would (not after
+            # AirflowFailException); the IR keeps the task's retries all the same.
             result = replace(result, arguments=result.arguments + run_arguments(
                 retry, self.scheduled, bool(ctx.params)))
-            retry = None
         for code, message in result.notes:
             self.note(code, draft.line, draft.column, f"task {draft.task_id!r}: {message}")
         task = Task(

@@ -115,17 +115,57 @@ class Masker:
         return line
 
 
+_STOP = threading.Event()  # set by SIGTERM/SIGINT: the step is stopped, no further try starts
+
+
+def _state_store_path() -> str:
+    return os.path.join(env("AM_OUTPUTS", "/tmp/argo-migrate"), "task-state-store.json")
+
+
+def _load_state_store() -> dict[str, Any]:
+    try:
+        with open(_state_store_path(), encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _save_state_store(store: dict[str, Any]) -> None:
+    path = _state_store_path()
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(store, handle)
+    os.replace(path + ".tmp", path)
+
+
 def supervise() -> int:
+    """Run the task process; when it fails with a retry due (exit 3) after using the task state store, run the
+    retry here, in the same pod, where the store's file is: a retry by Argo would be a new pod and an empty store
+    (Airflow keeps the store in its database). Other retries are Argo's."""
+    try_number = int(env("AM_TRY_NUMBER") or (int(env("AM_RETRY", "0") or 0) + 1))
+    while True:
+        code = _supervise_once(try_number)
+        if code != 3 or not os.path.exists(_state_store_path()):
+            return code
+        delay = float(env("AM_RETRY_DELAY", "0") or 0)
+        print(f"argo-migrate: the task uses the task state store: try {try_number + 1} runs in this pod after "
+              f"{delay:g} s", flush=True)
+        if _STOP.wait(delay):
+            return 143
+        try_number += 1
+
+
+def _supervise_once(try_number: int) -> int:
     outputs = env("AM_OUTPUTS", "/tmp/argo-migrate")
     os.makedirs(outputs, exist_ok=True)
     for name, default in OUTPUT_FILES.items():  # a task that dies early still leaves well-formed outputs
         with open(os.path.join(outputs, name), "w", encoding="utf-8") as handle:
             handle.write(default)
     masker = Masker(secrets_of_environment())
-    child_env = dict(os.environ, PYTHONUNBUFFERED="1", AM_TASK_PROCESS="1")
+    child_env = dict(os.environ, PYTHONUNBUFFERED="1", AM_TASK_PROCESS="1", AM_TRY_NUMBER=str(try_number))
     proc = subprocess.Popen([sys.executable, os.path.abspath(__file__)], env=child_env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    stopped = threading.Event()
+    stopped = _STOP
     # The handler only sets an event: printing from it could re-enter the stdout buffer this thread is writing.
     threading.Thread(target=_stop_on_request, args=(proc, stopped), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
@@ -256,13 +296,15 @@ class Run:
 
 
 def _params(text: str) -> dict[str, Any]:
-    """A JSON object of param values, or Argo's ``{{workflow.parameters.json}}``: a list of ``{name, value}`` whose
-    values are text; those are decoded against the DAG's params when the DAG is loaded (see :func:`_typed`)."""
+    """A JSON object of param values, or the JSON list of Argo's workflow parameters (workflow.parameters.json):
+    ``[{name, value}]`` whose values are text, decoded against the DAG's params when the DAG is loaded
+    (see :func:`_typed`)."""
     value = json.loads(text or "{}")
     if isinstance(value, list):
         return {str(p["name"]): _Text(str(p.get("value", ""))) for p in value if isinstance(p, dict) and "name" in p}
     if not isinstance(value, dict):
-        raise ValueError(f"AM_PARAMS must be a JSON object or a list of {{name, value}}, not {type(value).__name__}")
+        raise ValueError(f"AM_PARAMS must be a JSON object or a list of name/value objects, not "
+                         f"{type(value).__name__}")
     return value
 
 
@@ -624,10 +666,11 @@ class Supervisor3:
             return c.TaskRescheduleStartDate(start_date=None)
         if kind == "GetDagRunState":
             return c.DagRunStateResult(state="running")
-        if kind in ("GetTaskStateStore", "GetAssetStateStoreByName", "GetAssetStateStoreByUri"):
-            return self._error("TASK_STORE_NOT_FOUND" if kind == "GetTaskStateStore" else "ASSET_STORE_NOT_FOUND")
-        if kind.startswith(("SetTaskStateStore", "DeleteTaskStateStore", "ClearTaskStateStore", "SetAssetState",
-                            "DeleteAssetState", "ClearAssetState")):
+        if kind in ("GetTaskStateStore", "SetTaskStateStore", "DeleteTaskStateStore", "ClearTaskStateStore"):
+            return self._task_state_store(kind, msg)
+        if kind in ("GetAssetStateStoreByName", "GetAssetStateStoreByUri"):
+            return self._error("ASSET_STORE_NOT_FOUND")
+        if kind.startswith(("SetAssetState", "DeleteAssetState", "ClearAssetState")):
             return c.OKResponse(ok=True)
         if kind in ("GetAssetByName", "GetAssetByUri"):
             # The assets the DAG declares are the ones a fresh Airflow has registered for it; others are unknown.
@@ -645,6 +688,23 @@ class Supervisor3:
         raise AirflowRuntimeError(self._error("API_SERVER_ERROR", status_code=400,
                                               message=f"{kind} needs an Airflow API server (argo-migrate "
                                                       "runs this task without one)"))
+
+    def _task_state_store(self, kind: str, msg: Any) -> Any:
+        """Airflow 3.3's task state store, which survives the task's retries: a file the pod's tries share (the
+        wrapper then retries in the pod, see :func:`supervise`)."""
+        store = _load_state_store()
+        if kind == "GetTaskStateStore":
+            if msg.key not in store:
+                return self._error("TASK_STORE_NOT_FOUND")
+            return self.comms.TaskStateStoreResult(value=store[msg.key])
+        if kind == "SetTaskStateStore":
+            store[msg.key] = msg.value
+        elif kind == "DeleteTaskStateStore":
+            store.pop(msg.key, None)
+        else:
+            store.clear()
+        _save_state_store(store)
+        return self.comms.OKResponse(ok=True)
 
     def _ti_count(self, msg: Any) -> int:
         task_ids = msg.task_ids or []
@@ -742,7 +802,6 @@ def run_airflow3(run: Run, dag: Any, task: Any) -> None:
 def _run_trigger3(msg: Any, ti: Any) -> tuple[str, Any, str | None]:
     """Run a deferred task's trigger here until its first event, as ``dag.test()`` does; then the task resumes
     (``next_method``) — or ends, when the trigger's event is a task-end event."""
-    import asyncio
     import importlib
 
     from airflow.sdk.serde import deserialize, serialize
@@ -750,6 +809,16 @@ def _run_trigger3(msg: Any, ti: Any) -> tuple[str, Any, str | None]:
     module, _, name = msg.classpath.rpartition(".")
     trigger = getattr(importlib.import_module(module), name)(**deserialize(msg.trigger_kwargs))
     print(f"argo-migrate: the task deferred; running {msg.classpath} here until it fires", flush=True)
+    event, ended = _first_event(trigger, ti)
+    if ended is not None:
+        return msg.next_method, None, ended
+    kwargs = {"event": serialize(event.payload)} if event is not None else msg.next_kwargs
+    return msg.next_method, kwargs, None
+
+
+def _first_event(trigger: Any, ti: Any) -> tuple[Any, str | None]:
+    """The trigger's first event, and the task's end state when the event ends the task (its XComs pushed)."""
+    import asyncio
 
     async def first_event() -> Any:
         async for event in trigger.run():
@@ -758,12 +827,11 @@ def _run_trigger3(msg: Any, ti: Any) -> tuple[str, Any, str | None]:
 
     event = asyncio.run(first_event())
     ended = getattr(event, "task_instance_state", None)
-    if ended is not None:
-        for key, value in (getattr(event, "xcoms", None) or {}).items():
-            ti.xcom_push(key, value)
-        return msg.next_method, None, str(getattr(ended, "value", ended))
-    kwargs = {"event": serialize(event.payload)} if event is not None else msg.next_kwargs
-    return msg.next_method, kwargs, None
+    if ended is None:
+        return event, None
+    for key, value in (getattr(event, "xcoms", None) or {}).items():
+        ti.xcom_push(key, value)
+    return event, str(getattr(ended, "value", ended))
 
 
 # --- Airflow 2: the task instance's own execution, its database calls answered from memory ------------------
@@ -935,22 +1003,11 @@ def _callbacks2(ti_module: Any, task: Any, name: str, context: Any) -> None:
 
 
 def _run_trigger2(deferred: Any, ti: Any) -> tuple[str, Any, str | None]:
-    import asyncio
-
     trigger = deferred.trigger
     print(f"argo-migrate: the task deferred; running {type(trigger).__name__} here until it fires", flush=True)
-
-    async def first_event() -> Any:
-        async for event in trigger.run():
-            return event
-        return None
-
-    event = asyncio.run(first_event())
-    ended = getattr(event, "task_instance_state", None)
+    event, ended = _first_event(trigger, ti)
     if ended is not None:
-        for key, value in (getattr(event, "xcoms", None) or {}).items():
-            ti.xcom_push(key, value)
-        return deferred.method_name, None, str(getattr(ended, "value", ended))
+        return deferred.method_name, None, ended
     kwargs = dict(deferred.kwargs or {})
     if event is not None:
         kwargs["event"] = event.payload
