@@ -127,6 +127,13 @@ class _Batch:
             extra["storage"] = StorageOptions(mode, storage_class, size, access_mode)
         self.emit_options: EmitOptions = argo.EmitOptions(kind=self.kind, **extra)
         self.taken: dict[str, str] = {}  # manifest name → "path:line" of the workflow that took it
+        self._wrapper_text: dict[str, str] = {}
+
+    def dump_wrapper(self, document: dict[str, Any]) -> str:
+        name = str(document["metadata"]["name"])
+        if name not in self._wrapper_text:
+            self._wrapper_text[name] = self.dump(document)
+        return self._wrapper_text[name]
 
     def unique_name(self, base: str, kind: str, source: str) -> str:
         # One namespace for all kinds: they share the output folder, where the name is the file name.
@@ -179,12 +186,15 @@ class _Batch:
             notes.extend(manifest.diagnostics)
             if any(d.severity is Severity.ERROR and d.code != "AM401" for d in manifest.diagnostics):
                 return [*wf.diagnostics, *notes]  # the backend could not write it right: write nothing
-            text = "---\n".join(self.dump(d) for d in [manifest.document, *manifest.parts, *manifest.wrappers])
+            text = "---\n".join(self.dump(d) for d in [manifest.document, *manifest.parts])
 
             stage = "lint"
             rejected = _rejected(self.lint(text, f"{name}.yaml"), notes, (path, line, column))
             if rejected:
                 return [*wf.diagnostics, *notes, *rejected]  # a manifest Argo would refuse is never written
+            # The catalogue's WorkflowTemplates are the same in every file of the run (and linted by the tests):
+            # dumped once, appended after the lint of what this workflow made.
+            text = "---\n".join([text, *(self.dump_wrapper(d) for d in manifest.wrappers)])
 
             stage = "write"
             target = Path(self.out_dir) / f"{name}.yaml"

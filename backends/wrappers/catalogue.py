@@ -16,6 +16,7 @@ template's ``source`` (read with :func:`program`), so it is one file that tests 
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from importlib import resources
@@ -132,6 +133,12 @@ def _as_list(made: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]
     return made if isinstance(made, list) else [made]
 
 
+@functools.lru_cache(maxsize=64)
+def _templates(engine: str, options: WrapperOptions) -> tuple[dict[str, Any], ...]:
+    mod: Any = module(engine)
+    return tuple(_as_list(mod.workflow_template(options)))
+
+
 class WrapperCalls:
     """The catalogue as one workflow uses it: each wrapped task becomes a ``templateRef`` to its engine's
     WorkflowTemplate (the variant a module's ``template_for`` picks, else the only one), and every WorkflowTemplate
@@ -151,7 +158,7 @@ class WrapperCalls:
         from hera.workflows import models as m
 
         mod: Any = module(action.engine)
-        documents = _as_list(mod.workflow_template(self.options))
+        documents = self._documents(action.engine, mod)
         name = mod.template_for(action, self.options) if hasattr(mod, "template_for") else \
             str(documents[0]["metadata"]["name"])
         for document in documents:
@@ -164,6 +171,10 @@ class WrapperCalls:
             if said and said not in self.choices:
                 self.choices.append(said)
         return m.TemplateRef(name=name, template="main"), arguments(action, self.options)
+
+    def _documents(self, engine: str, mod: Any) -> list[dict[str, Any]]:
+        """The engine's WorkflowTemplates, built once per options (a program's source is read once)."""
+        return list(_templates(engine, self.options))
 
     def documents(self) -> list[dict[str, Any]]:
         return [self.used[name] for name in sorted(self.used)]
