@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from backends.wrappers.airflow_dag import DOC, arguments, workflow_template
 from backends.wrappers.catalogue import inputs_of, template_name
 from migrator.ir import Wrapped
 from tests.engines.airflow_api import AirflowApi, free_port, start_airflow, stop_airflow
+from tests.engines.tools import wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "airflow_dag"
 DAGS = ("am_succeeds", "am_fails", "am_sleeps", "am_migrated")
@@ -126,15 +127,6 @@ def step_log(run: Path, key: str = "run") -> str:
     return "".join((attempts[-1] / name).read_text() for name in ("stdout.log", "stderr.log"))
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-
 
 def triggered_run(run: Path) -> str:
     """The run id the step printed when it triggered (the log is the first place it appears)."""
@@ -163,7 +155,9 @@ def step_pid(script: Path) -> int:
                 except OSError:
                     continue
         return None
-    return int(wait_for(found, 30, f"the process of {script}"))
+    pid = wait_for(found, 30, f"the process of {script}")
+    assert pid is not None
+    return pid
 
 
 def files_holding(folder: Path, text: str) -> list[Path]:

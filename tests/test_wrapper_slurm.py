@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from backends.wrappers.catalogue import inputs_of, template_name
 from backends.wrappers.slurm_job import DOC, SECRET, arguments, workflow_template
 from migrator.ir import Wrapped
 from tests.engines.slurm import Slurm, module_fixture
+from tests.engines.tools import wait_for
 
 slurm = module_fixture()
 
@@ -80,15 +80,6 @@ def step_log(run: Path, key: str = "run") -> str:
 def jobs_named(cluster: Slurm, prefix: str) -> list[tuple[str, str, str]]:
     return [job for job in cluster.jobs() if job[1].startswith(prefix + "-")]
 
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
 def running_job(cluster: Slurm, prefix: str) -> tuple[str, str, str]:
@@ -225,6 +216,7 @@ def test_a_killed_pod_leaves_the_cancelling_to_the_exit_hook(slurm: Slurm, tmp_p
         job_id = running_job(slurm, "t-kill")[0]
         script = run / "nodes" / "run" / "attempt-0" / "script"
         step = wait_for(lambda: _process_running(script), 10, "the run step's process")
+        assert step is not None
         os.killpg(os.getpgid(step), signal.SIGKILL)  # no SIGTERM first: the trap never runs, as on an OOM kill
         out, _ = proc.communicate(timeout=60)
     finally:
