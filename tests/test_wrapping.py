@@ -98,3 +98,54 @@ def test_xcom_argument_is_json_once_the_outputs_are_substituted() -> None:
                                                              OutputRef("push", "value from pusher 1"),
                                                              OutputRef("b", "return_value"),
                                                              OutputRef("wrapped", "xcom")}
+
+
+HELPER_OPERATOR = '''\
+from airflow.sdk import BaseOperator
+
+
+class HelloOperator(BaseOperator):
+    def execute(self, context):
+        from utils.words import greeting
+        return greeting(self.task_id)
+'''
+
+DAG_WITH_HELPERS = '''\
+from airflow.sdk import DAG
+from operators.hello import HelloOperator
+
+with DAG(dag_id="uses_helpers", schedule=None):
+    HelloOperator(task_id="hello")
+'''
+
+
+def test_a_wrapped_task_runs_with_the_helper_packages_it_imports(tmp_path: Path) -> None:
+    """The DAG folder's sub-packages reach the wrapped task's pod through the ConfigMap folder, and a helper that
+    holds a credential is not shipped, with AM504 saying so."""
+    from migrator.cli import main
+    from tests.oracles.airflow_env import ensure
+
+    dags = tmp_path / "dags"
+    for path, text in {"team/hello_dag.py": DAG_WITH_HELPERS, "operators/__init__.py": "",
+                       "operators/hello.py": HELPER_OPERATOR, "utils/__init__.py": "",
+                       "utils/words.py": "def greeting(name):\n    return 'hello ' + name\n",
+                       "utils/unused.py": "", "leaky.py": "AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n",
+                       "team/leaky_dag.py": DAG_WITH_HELPERS.replace("uses_helpers", "leaky") + "import leaky\n",
+                       }.items():
+        (dags / path).parent.mkdir(parents=True, exist_ok=True)
+        (dags / path).write_text(text)
+    out = tmp_path / "out"
+    assert main(["airflow", str(dags), "-o", str(out), "--quiet"]) == 0
+    index = json.loads((out / "argo-migrate-dags" / "argo-migrate-index.json").read_text())
+    assert sorted(index.values()) == ["operators/__init__.py", "operators/hello.py", "team/hello_dag.py",
+                                      "team/leaky_dag.py", "utils/__init__.py", "utils/words.py"]
+    report = json.loads((out / "migration-report.json").read_text())
+    warnings = [d for f in report["files"] for d in f["diagnostics"] if d["code"] == "AM504"]
+    assert len(warnings) == 1 and "leaky.py is not shipped" in warnings[0]["message"]
+    venv = ensure(AIRFLOW3).parent.parent
+    run = tmp_path / "run.json"
+    code = main(["run", "--local", str(out / "uses-helpers.yaml"), "--image", f"apache/airflow:3.3.2={venv}",
+                 "--workdir", str(tmp_path / "work"), "--report", str(run), "--quiet"])
+    node = json.loads(run.read_text())["nodes"]["hello"]
+    assert code == 0, node
+    assert node["outputs"]["parameters"]["return_value"] == '"hello hello"'
