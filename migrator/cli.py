@@ -254,7 +254,9 @@ def _migrate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     storage = (args.storage, args.storage_class, args.storage_size, args.storage_access_mode)
-    options = PipelineOptions(kind=args.kind, strategy=args.strategy, on_file=on_file, pods=pods, storage=storage)
+    wrappers = _wrapper_options(args) if getattr(args, "airflow_image", None) else None
+    options = PipelineOptions(kind=args.kind, strategy=args.strategy, on_file=on_file, pods=pods, storage=storage,
+                              wrappers=wrappers)
     try:
         report = run(args.language, list(args.paths), args.output, options)
     except (MissingExtra, NotYetAvailable) as exc:

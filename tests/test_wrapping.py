@@ -149,3 +149,18 @@ def test_a_wrapped_task_runs_with_the_helper_packages_it_imports(tmp_path: Path)
     node = json.loads(run.read_text())["nodes"]["hello"]
     assert code == 0, node
     assert node["outputs"]["parameters"]["return_value"] == '"hello hello"'
+
+
+def test_the_report_says_which_airflow_image_and_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from migrator.cli import main
+
+    dag = tmp_path / "old.py"
+    dag.write_text("from airflow import DAG\nfrom airflow.operators.bash import BashOperator\nfrom acme import Op\n"
+                   "with DAG('old', schedule_interval=None) as d:\n    Op(task_id='t')\n")
+    assert main(["airflow", str(dag), "-o", str(tmp_path / "a"), "--quiet"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if " AM502: " in line]
+    assert said == [f"{dag}:4:6: info AM502: old.py: its wrapped tasks run with Airflow 2 (apache/airflow:2.10.5): "
+                    "line 2 imports airflow.operators.bash, removed in Airflow 3"]
+    assert "argo-migrate-airflow-task-airflow2" in (tmp_path / "a" / "old.yaml").read_text()
+    assert main(["airflow", str(dag), "-o", str(tmp_path / "b"), "--quiet", "--airflow-image", "reg/af:1"]) == 0
+    assert "old.py: its wrapped tasks run in reg/af:1 (--airflow-image)" in capsys.readouterr().err

@@ -190,7 +190,11 @@ def template_for(action: Wrapped, options: WrapperOptions) -> str:
 def choice(action: Wrapped, options: WrapperOptions) -> str:
     major = major_of(action)
     file = action.get("file") or "the DAG file"
-    return f"{file}: its wrapped tasks run with Airflow {major} ({image(options, major)})"
+    if options.airflow_image_override:
+        return f"{file}: its wrapped tasks run in {options.airflow_image_override} (--airflow-image)"
+    why = action.get("major_why")
+    return (f"{file}: its wrapped tasks run with Airflow {major} ({image(options, major)})"
+            + (f": {why}" if why else ""))
 
 
 def connection_secret(conn_id: str) -> str:

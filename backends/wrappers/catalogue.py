@@ -135,6 +135,8 @@ def _as_list(made: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]
 
 @functools.lru_cache(maxsize=64)
 def _templates(engine: str, options: WrapperOptions) -> tuple[dict[str, Any], ...]:
+    """The engine's WorkflowTemplates, built once per options (a program's source is read once); shared, never
+    modified."""
     mod: Any = module(engine)
     return tuple(_as_list(mod.workflow_template(options)))
 
@@ -158,7 +160,7 @@ class WrapperCalls:
         from hera.workflows import models as m
 
         mod: Any = module(action.engine)
-        documents = self._documents(action.engine, mod)
+        documents = _templates(action.engine, self.options)
         name = mod.template_for(action, self.options) if hasattr(mod, "template_for") else \
             str(documents[0]["metadata"]["name"])
         for document in documents:
@@ -171,10 +173,6 @@ class WrapperCalls:
             if said and said not in self.choices:
                 self.choices.append(said)
         return m.TemplateRef(name=name, template="main"), arguments(action, self.options)
-
-    def _documents(self, engine: str, mod: Any) -> list[dict[str, Any]]:
-        """The engine's WorkflowTemplates, built once per options (a program's source is read once)."""
-        return list(_templates(engine, self.options))
 
     def documents(self) -> list[dict[str, Any]]:
         return [self.used[name] for name in sorted(self.used)]

@@ -203,6 +203,7 @@ def wrapped(task: TaskDraft, dag_id: str, facts: FileFacts, upstream: dict[str, 
             multiple: frozenset[str] = frozenset()) -> tuple[Wrapped, WrappedStatus, tuple[tuple[str, Text], ...]]:
     connections = connections_named(task)
     payload = (("dag_id", dag_id), ("task_id", task.task_id), ("file", facts.file), ("major", str(facts.major.major)),
+               ("major_why", facts.major.why),
                ("connections", ",".join(connections)), ("variables", ",".join(facts.variables)))
     arguments: tuple[tuple[str, Text], ...] = (
         ("xcom", xcom_argument(upstream, multiple)),
