@@ -21,7 +21,9 @@ class FrontendResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-Parse = Callable[[str, bytes], FrontendResult]
+# ``parse(path, source)``, or ``parse(path, source, options)`` with the frontend's own options (Snakemake's
+# targets and config) when the command line gives any.
+Parse = Callable[..., FrontendResult]
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class FrontendRow:
 FRONTENDS: dict[str, FrontendRow] = {
     "airflow": FrontendRow("airflow", "frontends.airflow", (".py",),
                            doc="Airflow DAG files, parsed with LibCST and never imported."),
-    "snakemake": FrontendRow("snakemake", "frontends.snakemake", ("Snakefile", ".smk"), ("snakemake",),
+    "snakemake": FrontendRow("snakemake", "frontends.snakemake", ("Snakefile", "snakefile"), ("snakemake",),
                              "snakemake", "Snakemake workflows, read with Snakemake's own parser."),
     "cwl": FrontendRow("cwl", "frontends.cwl", (".cwl",), ("cwl_utils",), "cwl",
                        "CWL documents, read with cwl-utils."),

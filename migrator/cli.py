@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "nodes share it (default: %(default)s)")
         if language == "airflow":
             _add_wrapper_options(sub)
+        if language == "snakemake":
+            _add_snakemake_options(sub)
         sub.add_argument("--strict", action="store_true",
                          help="exit 1 if any task is wrapped or any warning is given")
         sub.add_argument("--quiet", action="store_true", help="do not print the summary table")
@@ -103,6 +105,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lint(commands)
     _add_run(commands)
     return parser
+
+
+def _add_snakemake_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--directory", "-d", metavar="DIR",
+                        help="Snakemake's working directory (default: the folder holding workflow/, or the "
+                             "Snakefile's folder)")
+    parser.add_argument("--configfile", action="append", default=[], metavar="FILE",
+                        help="a config file, as Snakemake's --configfile (repeatable)")
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config value (YAML), as Snakemake's --config (repeatable)")
+    parser.add_argument("--target", action="append", default=[], metavar="TARGET",
+                        help="a target rule or file (repeatable; default: the first rule)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="a Snakemake profile whose threads, resources and config apply (default: "
+                             "workflow/profiles/default when it exists)")
+    parser.add_argument("--stub-files", metavar="LISTING",
+                        help="a listing of the input files on the cluster (one path per line, relative to the "
+                             "working directory): placeholders exist while Snakemake plans, so that "
+                             "glob_wildcards and input-based choices see them")
+    parser.add_argument("--default-image", metavar="IMAGE",
+                        help="image of the jobs whose rule names no container (default: snakemake/snakemake:v9.27.1)")
+    parser.add_argument("--parse-timeout", type=float, default=120.0, metavar="S",
+                        help="stop Snakemake's parsing and planning of a workflow after S seconds (default: "
+                             "%(default)s)")
+
+
+def _snakemake_options(args: argparse.Namespace) -> object:
+    from frontends.snakemake import DEFAULT_IMAGE, SnakemakeOptions
+
+    return SnakemakeOptions(directory=args.directory, configfiles=tuple(args.configfile), config=tuple(args.config),
+                            targets=tuple(args.target), profile=args.profile, stub_files=args.stub_files,
+                            default_image=args.default_image or DEFAULT_IMAGE, timeout=args.parse_timeout,
+                            strategy=args.strategy)
 
 
 def _add_wrapper_options(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +205,9 @@ def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     run.add_argument("--templates", action="append", metavar="PATH",
                      help="WorkflowTemplates that templateRefs may name (files or folders, e.g. the output of "
                           "`argo-migrate templates`); those in FILE itself are always used")
+    run.add_argument("--inputs", metavar="DIR", default=".",
+                     help="where input artifacts' S3 keys the run has not stored are read from, as from the bucket "
+                          "(a migrated workflow's raw inputs, keyed by their path; default: the current folder)")
     run.add_argument("--allow-host-path", action="store_true",
                      help="let hostPath volumes name host folders (refused by default: a step could write there)")
     run.add_argument("--quiet", action="store_true", help="print only the workflow's phase")
@@ -255,8 +293,9 @@ def _migrate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     storage = (args.storage, args.storage_class, args.storage_size, args.storage_access_mode)
     wrappers = _wrapper_options(args) if getattr(args, "airflow_image", None) else None
+    frontend = _snakemake_options(args) if args.language == "snakemake" else None
     options = PipelineOptions(kind=args.kind, strategy=args.strategy, on_file=on_file, pods=pods, storage=storage,
-                              wrappers=wrappers)
+                              wrappers=wrappers, frontend=frontend)
     try:
         report = run(args.language, list(args.paths), args.output, options)
     except (MissingExtra, NotYetAvailable) as exc:

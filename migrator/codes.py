@@ -91,6 +91,32 @@ _ROWS = [
     Code("AM121", _W, "credential replaced by a Secret reference",
          "A value that looks like a credential was not copied into the manifest; it is read from a Kubernetes "
          "Secret that you must create."),
+    Code("AM200", _E, "Snakemake refused the workflow",
+         "Snakemake's own parser or planner stopped with an error (a syntax error, a missing include, a cyclic or "
+         "ambiguous rule graph, a missing config key, an impossible target, a module the Snakefile imports that "
+         "is not installed…); the message is Snakemake's, at the position it gives. Nothing is written for it."),
+    Code("AM201", _E, "Snakemake planning timed out",
+         "Parsing and planning the workflow did not finish within --parse-timeout seconds (a Snakefile that "
+         "never terminates, or waits for input); Snakemake's process was stopped and nothing is written."),
+    Code("AM202", _W, "job wrapped",
+         "The rule needs Snakemake's runtime (a run:, script:, notebook: or wrapper: block, a conda environment, "
+         "environment modules): each of its jobs runs with Snakemake in its pod (the snakemake-job wrapper), "
+         "the workflow's sources shipped beside the manifest."),
+    Code("AM203", _W, "checkpoint: whole workflow wrapped",
+         "A checkpoint makes the job DAG depend on what the checkpoint produces, so it cannot be compiled ahead: "
+         "the whole workflow is run by Snakemake in one pod (engine-in-pod), between staging in and out."),
+    Code("AM204", _W, "approximated directive",
+         "A directive is translated with a difference the message names (temp files kept until the run ends, a "
+         "benchmark with wall-clock time only, a priority or shadow dropped, a local rule in a pod)."),
+    Code("AM205", _W, "pipe: whole workflow wrapped",
+         "Jobs joined by a pipe() must run at the same time in one place: the whole workflow is run by Snakemake "
+         "in one pod."),
+    Code("AM206", _I, "raw inputs expected on the cluster",
+         "The files the workflow reads but no job writes: staged in from the artifact repository (keyed by their "
+         "path), or, for paths outside the workflow's folder, expected at that path in every pod."),
+    Code("AM207", _W, "resource not requested",
+         "A Snakemake resource has no Kubernetes counterpart, or is only known when the job runs; the pod does "
+         "not request it."),
     Code("AM401", _E, "workflow too large", "The manifest exceeds Argo's object size or task-count limits."),
     # AM402-AM422: `argo-migrate lint` (backends/argo/lint/; each semantic rule documents itself in rules/).
     Code("AM402", _E, "invalid YAML",

@@ -226,6 +226,9 @@ class ContainerRun:
     # Kubernetes pod and container settings passed through as JSON, by their Kubernetes field names
     # (nodeSelector, tolerations, affinity, volumes, volumeMounts, imagePullPolicy, serviceAccountName…).
     kubernetes: tuple[tuple[str, str], ...] = ()
+    # Run in the workflow's workspace (where File ports' relative paths resolve), as engines that address files
+    # by paths relative to one working folder (Snakemake) do; the backend mounts it and makes it the working dir.
+    in_workspace: bool = False
 
 
 @dataclass(frozen=True)
@@ -486,6 +489,9 @@ class Task:
     semaphore: str | None = None
     # Keep going when this task fails: it never fails the workflow (exit handlers, callbacks).
     tolerate_failure: bool = False
+    # The source's own ids of the jobs this task runs when it runs several (a Snakemake rule's jobs fanned out:
+    # one per item of its loop, or of its looped group; a Snakemake group's jobs in one pod); empty: one, ``id``.
+    jobs: tuple[str, ...] = ()
 
     @property
     def native(self) -> bool:

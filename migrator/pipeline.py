@@ -47,6 +47,8 @@ class PipelineOptions:
     # How files move (backends.argo.storage.StorageOptions, as plain values to keep Hera off the import path):
     # (mode, storage class, size, access mode).
     storage: tuple[str, str | None, str, str] | None = None
+    # The frontend's own options (frontends.snakemake.SnakemakeOptions), passed to its parse as they are.
+    frontend: object | None = None
 
 
 def _display(path: str) -> str:
@@ -240,7 +242,7 @@ def needs_source(wf: Workflow) -> bool:
 
 
 # Wrappers that run the source file itself (the others reach a running engine, or run a command).
-RUNS_SOURCE = frozenset({"airflow-task"})
+RUNS_SOURCE = frozenset({"airflow-task", "snakemake-job", "engine-in-pod"})
 
 
 def _write_runtime_files(language: str, runtime: dict[str, tuple[str, str]], out_dir: Path) -> list[Diagnostic]:
@@ -322,7 +324,7 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
             add(_finish(entry, [diag("AM002", path, 0, 0, f"cannot read: {exc.strerror or exc}")]))
             continue
         try:
-            result = parse(path, data)
+            result = parse(path, data) if options.frontend is None else parse(path, data, options.frontend)
         except Exception as exc:
             add(_finish(entry, [internal_error(exc, path)]))
             continue

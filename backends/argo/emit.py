@@ -63,10 +63,11 @@ class TaskMapping:
     status: str
     engine: str | None = None
     reason: str | None = None
+    item: int | None = None  # the job's index among those the task runs (a fan-out's item); None: one job
 
     def to_json(self) -> dict[str, Any]:
         return {"source_id": self.source_id, "task": self.task, "template": self.template, "line": self.line,
-                "status": self.status, "engine": self.engine, "reason": self.reason}
+                "status": self.status, "engine": self.engine, "reason": self.reason, "item": self.item}
 
 
 @dataclass
@@ -315,10 +316,13 @@ class _Dags:
             else:
                 template = self.leaves.get(task, self.task_name[task.id])[0]
             status = task.status
-            mapping.append(TaskMapping(
-                source_id=task.id, task=".".join([*path, self.task_name[task.id]]), template=template,
-                line=task.origin.line, status=status.kind, engine=getattr(status, "engine", None),
-                reason=getattr(status, "reason", None)))
+            # A task running several jobs of the source (a fan-out) has a row per job, with its item index.
+            jobs: list[tuple[str, int | None]] = [(j, i) for i, j in enumerate(task.jobs)] or [(task.id, None)]
+            for source_id, item in jobs:
+                mapping.append(TaskMapping(
+                    source_id=source_id, task=".".join([*path, self.task_name[task.id]]), template=template,
+                    line=task.origin.line, status=status.kind, engine=getattr(status, "engine", None),
+                    reason=getattr(status, "reason", None), item=item))
         templates: list[Any] = []
         for key in reversed(order):
             scope = self.scopes[key]

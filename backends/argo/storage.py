@@ -65,7 +65,7 @@ def file_ports(task: Task) -> list[Port]:
 
 
 def uses_files(task: Task) -> bool:
-    return isinstance(task.action, Stage) or bool(file_ports(task))
+    return isinstance(task.action, Stage) or bool(file_ports(task)) or bool(getattr(task.action, "in_workspace", False))
 
 
 def stage_command(task: Task, options: StorageOptions) -> list[str]:
@@ -94,6 +94,8 @@ def decorate(template: Any, task: Task, options: StorageOptions) -> None:
         mounts = list(template.volume_mounts or [])
         mounts.append(m.VolumeMount(name=VOLUME, mount_path=WORKSPACE))
         template.volume_mounts = mounts
+    if getattr(task.action, "in_workspace", False):
+        template.working_dir = WORKSPACE
     if isinstance(task.action, Stage):
         if task.action.direction == "in":
             for port in task.outputs:

@@ -115,7 +115,8 @@ def run_local(args: argparse.Namespace) -> int:
     else:
         workdir = Path(tempfile.mkdtemp(prefix=f"argo-migrate-run-{manifest.name}-"))
     options = Options(workdir=workdir, jobs=args.jobs, timeout=args.timeout, fast_forward=args.fast_forward,
-                      handlers=handlers, allow_host_path=args.allow_host_path, cluster=cluster)
+                      handlers=handlers, allow_host_path=args.allow_host_path, cluster=cluster,
+                      inputs=Path(args.inputs).resolve() if args.inputs else None)
     reset()
     try:
         runner = Runner(manifest, options)

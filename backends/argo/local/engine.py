@@ -73,6 +73,9 @@ class Options:
     handlers: dict[str, str] = field(default_factory=dict)
     allow_host_path: bool = False
     cluster: Cluster = field(default_factory=Cluster)
+    # Where an input artifact's S3 key is looked up when the run has not stored it: the objects a user would have
+    # uploaded to the bucket (a migrated workflow's raw inputs). None: nowhere.
+    inputs: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -479,7 +482,13 @@ class Runner:
             raw.write_text(substitute(_text(artifact["raw"].get("data")), scope), encoding="utf-8")
             return raw
         if isinstance(artifact.get("s3"), dict) and artifact["s3"].get("key"):
-            return self.repo.key_path(substitute(str(artifact["s3"]["key"]), scope))
+            key = substitute(str(artifact["s3"]["key"]), scope)
+            stored = self.repo.key_path(key)
+            if not stored.exists() and self.o.inputs is not None:
+                uploaded = ArtifactRepository(self.o.inputs, self.repo.workflow).key_path(key)
+                if uploaded.exists():
+                    return uploaded
+            return stored
         for kind in ("http", "git", "gcs", "oss", "hdfs", "azure", "artifactory", "s3", "plugin"):
             if artifact.get(kind) is not None:
                 if artifact.get("optional"):

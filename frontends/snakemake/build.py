@@ -1,0 +1,493 @@
+"""A Snakemake plan → one IR workflow: rules become shared step definitions, jobs become tasks (or items of a
+fan-out, see :mod:`frontends.snakemake.fanout`), raw inputs are staged in by Init and the targets kept by Finalize.
+
+A ``shell:`` job runs the command Snakemake formatted, with Snakemake's shell (bash gets ``set -euo pipefail;``),
+in the workspace, after what Snakemake does before a job (remove old outputs, create the output and log folders)
+and before what it does after (touch, protect, remove a failed job's outputs). The rule's shell text is kept as
+its literal pieces; each replacement field whose value differs between the rule's jobs becomes a parameter, so
+the jobs of one rule share one template. Other jobs (``run:``, ``script:``, ``wrapper:``, conda…) run with
+Snakemake itself in their pod.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from frontends.snakemake import directives
+from frontends.snakemake.fanout import LaneGroup, RuleLoop, Single, plan_units
+from frontends.snakemake.plan import Job, Plan, Rule
+from migrator.diagnostics import Diagnostic, diag
+from migrator.ir import (
+    DIRECTORY,
+    FILE,
+    STRING,
+    ContainerRun,
+    Group,
+    InputRef,
+    ItemRef,
+    Loop,
+    Noop,
+    OutputRef,
+    Port,
+    Resources,
+    Retry,
+    SourceLoc,
+    Stage,
+    Task,
+    Text,
+    Workflow,
+    WrappedStatus,
+    text,
+)
+from migrator.ir import Wrapped as WrappedAction
+
+DEFAULT_IMAGE = "snakemake/snakemake:v9.27.1"
+STAGE_IN = "stage-in"  # rule names are Python identifiers: a hyphen never clashes with a job
+STAGE_OUT = "stage-out"
+
+# What Snakemake does around a shell job, as sh. Arguments: $1 outputs, $2 touch, $3 protected, $4 logs (each a
+# newline-separated list), $5 benchmark file, $6 the shell, $7 the command.
+JOB_SCRIPT = r"""set -u
+each() { printf '%s\n' "$1" | while IFS= read -r f; do [ -n "$f" ] && "$2" "$f"; done; return 0; }
+parent() { mkdir -p -- "$(dirname -- "$1")"; }
+remove() { rm -rf -- "$1"; }
+each "$1" remove; each "$4" remove
+each "$1" parent; each "$4" parent
+[ -z "$5" ] || parent "$5"
+start=$(date +%s)
+"$6" -c "$7"
+status=$?
+if [ "$status" -ne 0 ]; then each "$1" remove; exit "$status"; fi
+each "$2" touch
+[ -z "$3" ] || printf '%s\n' "$3" | while IFS= read -r f; do [ -n "$f" ] && chmod -R a-w -- "$f"; done
+if [ -n "$5" ]; then
+  s=$(( $(date +%s) - start ))
+  printf 's\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n' > "$5"
+  printf '%s\t%d:%02d:%02d\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n' "$s" $((s/3600)) $((s%3600/60)) $((s%60)) >> "$5"
+fi
+exit 0
+"""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    default_image: str = DEFAULT_IMAGE
+    source: str = "Snakefile"  # the Snakefile as the user named it (diagnostics, origins)
+    source_rel: str = "Snakefile"  # the Snakefile relative to the workflow's folder (what wrapped jobs run)
+    workflow_id: str = "snakemake"
+    strategy: str = "auto"
+    targets: tuple[str, ...] = ()
+    configfiles: tuple[str, ...] = ()
+    config: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Builder:
+    plan: Plan
+    options: BuildOptions
+    workflow: Workflow
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    warned: set[tuple[str, str]] = field(default_factory=set)
+    produced: dict[str, str] = field(default_factory=dict)  # file → the task that writes it
+    job_task: dict[str, str] = field(default_factory=dict)  # job key → its task
+
+    # --- positions and diagnostics ---------------------------------------------------------------------------------
+
+    def origin(self, rule: Rule) -> SourceLoc:
+        base = os.path.dirname(self.plan.snakefile)
+        rel = os.path.relpath(rule.path, base) if rule.path else os.path.basename(self.plan.snakefile)
+        shown = os.path.normpath(os.path.join(os.path.dirname(self.options.source), rel))
+        return SourceLoc(shown.replace(os.sep, "/"), rule.line, 1)
+
+    def warn(self, code: str, rule: Rule, message: str) -> None:
+        if (code, rule.name + message) in self.warned:
+            return
+        self.warned.add((code, rule.name + message))
+        o = self.origin(rule)
+        self.diagnostics.append(diag(code, o.path, o.line, o.column, f"rule {rule.name}: {message}"))
+
+    # --- per-job values ----------------------------------------------------------------------------------------------
+
+    def native(self, job: Job) -> bool:
+        rule = self.plan.rules[job.rule]
+        return rule.kind in directives.NATIVE_KINDS and not rule.conda and not rule.envmodules
+
+    def values(self, job: Job) -> list[tuple[str, str]]:
+        """The job's values that may differ between the jobs of its rule, named for parameters."""
+        rule = self.plan.rules[job.rule]
+        out: list[tuple[str, str]] = []
+        if rule.shell_parts is not None and job.shell_values is not None:
+            names = _field_names(rule.shell_parts)
+            out.extend(zip(names, job.shell_values, strict=True))
+        else:
+            out.append(("command", job.shell or ""))
+        files = [f for f in job.output]
+        out.append(("outputs", "\n".join(f.path for f in files)))
+        out.append(("touch", "\n".join(f.path for f in files if f.flagged("touch"))))
+        out.append(("protected", "\n".join(f.path for f in files if f.flagged("protected"))))
+        out.append(("logs", "\n".join(job.log)))
+        out.append(("benchmark", job.benchmark or ""))
+        return out
+
+    def command(self, job: Job, ref: Callable[[str], Text], varying: set[str]) -> tuple[Text, ...]:
+        rule = self.plan.rules[job.rule]
+        values = dict(self.values(job))
+
+        def value(name: str) -> Text:
+            return ref(name) if name in varying else text(values[name])
+
+        shell = self.plan.shell
+        cmd: list[str | object] = []
+        if shell.prefix:
+            cmd.append(shell.prefix + " ")
+        if rule.shell_parts is not None and job.shell_values is not None:
+            names = iter(_field_names(rule.shell_parts))
+            for part in rule.shell_parts:
+                cmd.extend((part,) if isinstance(part, str) else value(next(names)))
+        else:
+            cmd.extend(value("command"))
+        if shell.suffix:
+            cmd.append(" " + shell.suffix)
+        return (text("/bin/sh"), text("-c"), text(JOB_SCRIPT), text("snakemake-job"), value("outputs"),
+                value("touch"), value("protected"), value("logs"), value("benchmark"), text(shell.executable),
+                _join(cmd))
+
+    def resources(self, job: Job) -> tuple[Resources | None, int | None]:
+        rule = self.plan.rules[job.rule]
+        memory = disk = None
+        gpu = None
+        timeout = None
+        for name, value in job.resources:
+            if value == "<TBD>":
+                self.warn("AM207", rule, f"resource {name} is only known when the job runs (it depends on its "
+                          "input); not requested")
+                continue
+            if name in directives.MEMORY and isinstance(value, int | float):
+                memory = f"{int(value)}M"
+            elif name in directives.DISK and isinstance(value, int | float):
+                disk = f"{int(value)}M"
+            elif name in directives.RUNTIME and isinstance(value, int | float):
+                timeout = int(value) * 60
+            elif name in directives.GPU and isinstance(value, int | float) and value:
+                gpu = int(value)
+            elif name not in directives.IMPLIED:
+                self.warn("AM207", rule, f"resource {name}={value!r} has no Kubernetes counterpart; not requested")
+        cpu = str(job.threads) if job.threads and job.threads > 1 else None
+        if cpu is None and memory is None and disk is None and gpu is None:
+            return None, timeout
+        return Resources(cpu=cpu, memory=memory, ephemeral_storage=disk, gpu=gpu), timeout
+
+    def uniform(self, key: str) -> Hashable:
+        job = self.plan.by_key[key]
+        resources, timeout = self.resources(job)
+        return (self.native(job), job.container, resources, timeout, job.retries, job.group,
+                tuple(name for name, _ in self.values(job)))
+
+    def notes(self, job: Job) -> None:
+        rule = self.plan.rules[job.rule]
+        if any(f.flagged("temp") for f in job.output):
+            self.warn("AM204", rule, "temp() output kept until the run ends (the workspace volume goes with the "
+                      "workflow); Snakemake deletes it once its consumers are done")
+        if job.benchmark:
+            self.warn("AM204", rule, "benchmark: only the wall-clock time is measured; memory, I/O and CPU "
+                      "columns are NA")
+        if job.priority:
+            self.warn("AM204", rule, f"priority {job.priority} dropped: Argo orders ready tasks itself")
+        if rule.shadow:
+            self.warn("AM204", rule, f"shadow: {rule.shadow!r} not used; the job runs in the workspace itself")
+        if rule.local and rule.kind == "shell":
+            self.warn("AM204", rule, "localrule: runs in a pod like every other job")
+
+    # --- tasks ---------------------------------------------------------------------------------------------------
+
+    def job_task_fields(self, job: Job) -> dict[str, object]:
+        rule = self.plan.rules[job.rule]
+        resources, timeout = self.resources(job)
+        return {"origin": self.origin(rule), "construct": rule.kind, "resources": resources,
+                "timeout_seconds": timeout, "retry": Retry(job.retries) if job.retries else None,
+                "doc": job.message or rule.docstring}
+
+    def wrapped(self, job: Job, task_id: str) -> Task:
+        rule = self.plan.rules[job.rule]
+        why = ("conda environment" if rule.conda else "environment modules" if rule.envmodules
+               else f"{rule.kind}: block")
+        self.warn("AM202", rule, f"{why}: its jobs run with Snakemake in their pod (wrapped)")
+        target = job.rule + (":" + ",".join(f"{k}={v}" for k, v in job.wildcards) if job.wildcards else "")
+        payload = (("file", self.options.source_rel), ("rule", job.rule), ("target", target),
+                   ("cores", str(max(job.threads, 1))),
+                   ("sdm", "conda" if rule.conda else "env-modules" if rule.envmodules else ""))
+        fields = self.job_task_fields(job)
+        return Task(task_id, action=WrappedAction("snakemake-job", payload),
+                    status=WrappedStatus("snakemake-job", f"{why} needs the Snakemake runtime"), **fields)  # type: ignore[arg-type]
+
+    def shell_task(self, jobs: list[Job], task_id: str, loop_keys: dict[str, str] | None, group: str | None,
+                   rule_varying: set[str]) -> Task:
+        """One task for ``jobs`` (one job, or a rule's jobs as loop items when ``loop_keys`` names each varying
+        value's item key)."""
+        job = jobs[0]
+        rule = self.plan.rules[job.rule]
+        fields = self.job_task_fields(job)
+        if rule.kind == "none":
+            return Task(task_id, action=Noop(), group=group, **fields)  # type: ignore[arg-type]
+        image = job.container or self.options.default_image
+        if loop_keys is not None:
+            action = ContainerRun(image, self.command(job, lambda n: (ItemRef(loop_keys[n]),), rule_varying),
+                                  in_workspace=True)
+            return Task(task_id, action=action, group=group, **fields)  # type: ignore[arg-type]
+        values = dict(self.values(job))
+        varying = [n for n, _ in self.values(job) if n in rule_varying]
+        action = ContainerRun(image, self.command(job, lambda n: (InputRef(n),), rule_varying), in_workspace=True)
+        return Task(task_id, action=action, group=group, inputs=tuple(Port(n, STRING) for n in varying),
+                    arguments=tuple((n, text(values[n])) for n in varying), **fields)  # type: ignore[arg-type]
+
+    def group_task(self, group: str, jobs: list[Job]) -> Task:
+        """The jobs of one Snakemake group, run one after the other in one pod."""
+        first = jobs[0]
+        rule = self.plan.rules[first.rule]
+        lines = ["set -e"]
+        for job in jobs:
+            argv = [str(part) for part in (p[0] if len(p) == 1 else "".join(str(x) for x in p)
+                                           for p in self.command(job, lambda n: text(""), set()))]
+            lines.append(" ".join(shlex.quote(a) for a in argv))
+        images = {j.container or self.options.default_image for j in jobs}
+        if len(images) > 1:
+            self.warn("AM204", rule, f"group {group}: its jobs name different images ({', '.join(sorted(images))}); "
+                      "the pod uses the first")
+        fields = self.job_task_fields(first)
+        threads = max(j.threads for j in jobs)
+        base = fields["resources"]
+        if isinstance(base, Resources) or threads > 1:
+            fields["resources"] = Resources(cpu=str(threads) if threads > 1 else None,
+                                            memory=base.memory if isinstance(base, Resources) else None)
+        fields["construct"] = "group"
+        action = ContainerRun(sorted(images)[0] if len(images) > 1 else images.pop(),
+                              (text("/bin/sh"), text("-c"), text("\n".join(lines) + "\n")), in_workspace=True)
+        return Task(f"group-{_slug(group)}", action=action, jobs=tuple(j.key for j in jobs), **fields)  # type: ignore[arg-type]
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-").lower() or "x"
+
+
+def _field_names(parts: tuple[object, ...]) -> list[str]:
+    """A parameter name for each replacement field (``input.counts`` → ``input-counts``), unique in the rule."""
+    names: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            continue
+        assert isinstance(part, tuple)
+        base = _slug(part[0]) or "field"
+        name, n = base, 1
+        while name in names or name in ("outputs", "touch", "protected", "logs", "benchmark", "command"):
+            n += 1
+            name = f"{base}-{n}"
+        names.append(name)
+    return names
+
+
+def _join(parts: list[object]) -> Text:
+    """Adjacent literals merged."""
+    out: list[object] = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] = out[-1] + part
+        elif part != "":
+            out.append(part)
+    return tuple(out)  # type: ignore[arg-type]
+
+
+def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]]:
+    shown = options.source
+    workflow = Workflow(id=options.workflow_id, origin=SourceLoc(shown, 1, 1),
+                        description=f"Snakemake workflow {shown} (planned by Snakemake {plan.version})")
+    b = _Builder(plan, options, workflow)
+    jobs = plan.jobs
+    for job in jobs:
+        b.notes(job)
+
+    # Whole-workflow integration: forced, or a construct the job DAG cannot express.
+    rules_by_kind = {r.name for r in plan.rules.values() if r.checkpoint}
+    piped = [j for j in jobs if any(f.flagged("pipe") for f in j.output)]
+    reason = None
+    if rules_by_kind:
+        rule = plan.rules[sorted(rules_by_kind)[0]]
+        reason = f"checkpoint {rule.name}: the jobs after it are only known once it has run"
+        b.warn("AM203", rule, f"{reason}; the whole workflow is run by Snakemake in one pod")
+    elif piped:
+        rule = plan.rules[piped[0].rule]
+        reason = f"pipe() output of rule {rule.name}: jobs joined by a pipe must run at the same time"
+        b.warn("AM205", rule, f"{reason}; the whole workflow is run by Snakemake in one pod")
+    elif options.strategy == "integrate":
+        reason = "--strategy integrate"
+    if reason is not None:
+        _whole(b, reason)
+        return workflow, b.diagnostics
+
+    produced = {f.path: j.key for j in jobs for f in j.output}
+    raw: list[str] = sorted({f.path for j in jobs for f in j.input if f.path not in produced})
+
+    # Snakemake groups: their jobs share one pod (only shell jobs; others keep their own pods).
+    grouped: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.group is not None and b.native(job) and plan.rules[job.rule].kind == "shell":
+            grouped.setdefault(job.group, []).append(job)
+    grouped = {g: js for g, js in grouped.items() if len(js) > 1}
+    in_group = {j.key: g for g, js in grouped.items() for j in js}
+
+    varying: dict[str, set[str]] = {}
+    for rule_name in plan.rules:
+        rule_jobs = [j for j in jobs if j.rule == rule_name]
+        names = [n for n, _ in b.values(rule_jobs[0])] if rule_jobs else []
+        seen: dict[str, set[str]] = {n: set() for n in names}
+        for j in rule_jobs:
+            for n, v in b.values(j):
+                seen.setdefault(n, set()).add(v)
+        varying[rule_name] = {n for n, vs in seen.items() if len(vs) > 1}
+
+    free = [(j.key, j.rule) for j in jobs if j.key not in in_group]
+    free_keys = {k for k, _ in free}
+    edges = [(u, v) for u, v in plan.edges if u in free_keys and v in free_keys]
+    units = plan_units(free, edges, lambda k: (b.uniform(k), b.native(plan.by_key[k])))
+
+    for unit in units:
+        if isinstance(unit, Single):
+            job = plan.by_key[unit.job]
+            task = b.shell_task([job], job.key, None, None, varying[job.rule]) if b.native(job) \
+                else b.wrapped(job, job.key)
+            workflow.add_task(task)
+            b.job_task[job.key] = task.id
+        elif isinstance(unit, RuleLoop):
+            group_jobs = [plan.by_key[k] for k in unit.jobs]
+            first = group_jobs[0]
+            if not b.native(first):
+                for job in group_jobs:  # wrapped jobs stay one task each (their payload names the job)
+                    task = b.wrapped(job, job.key)
+                    workflow.add_task(task)
+                    b.job_task[job.key] = task.id
+                continue
+            keys = {n: n for n in varying[unit.rule]}
+            items = tuple(json.dumps({n: v for n, v in b.values(j) if n in keys}, sort_keys=True)
+                          for j in group_jobs)
+            task = b.shell_task(group_jobs, unit.rule, keys, None, varying[unit.rule])
+            task = _replace(task, loop=Loop(items=items), jobs=unit.jobs)
+            workflow.add_task(task)
+            for k in unit.jobs:
+                b.job_task[k] = task.id
+        else:
+            _lane_group(b, unit, varying)
+
+    for g, group_jobs in sorted(grouped.items()):
+        task = b.group_task(g, group_jobs)
+        workflow.add_task(task)
+        for j in group_jobs:
+            b.job_task[j.key] = task.id
+
+    for u, v in plan.edges:
+        tu, tv = b.job_task[u], b.job_task[v]
+        if tu != tv:
+            workflow.add_edge(tu, tv)
+
+    _stage(b, raw, produced)
+    return workflow, b.diagnostics
+
+
+def _replace(task: Task, **changes: object) -> Task:
+    from dataclasses import replace
+
+    return replace(task, **changes)  # type: ignore[arg-type]
+
+
+def _lane_group(b: _Builder, unit: LaneGroup, varying: dict[str, set[str]]) -> None:
+    plan, workflow = b.plan, b.workflow
+    gid = "lanes-" + "-".join(unit.rules)
+    rule0 = plan.rules[unit.rules[0]]
+    items = []
+    for lane in unit.lanes:
+        item: dict[str, str] = {}
+        for key in lane:
+            job = plan.by_key[key]
+            item.update({f"{job.rule}.{n}": v for n, v in b.values(job) if n in varying[job.rule]})
+        items.append(json.dumps(item, sort_keys=True))
+    workflow.groups[gid] = Group(gid, b.origin(rule0), label=" → ".join(unit.rules), loop=Loop(items=tuple(items)))
+    for i, rule_name in enumerate(unit.rules):
+        jobs = [plan.by_key[lane[i]] for lane in unit.lanes]
+        keys = {n: f"{rule_name}.{n}" for n in varying[rule_name]}
+        if b.native(jobs[0]):
+            task = b.shell_task(jobs, rule_name, keys, gid, varying[rule_name])
+        else:  # a wrapped rule inside a lane: the item names the job (its wildcards)
+            task = b.wrapped(jobs[0], rule_name)
+            task = _replace(task, group=gid)
+        workflow.add_task(_replace(task, jobs=tuple(j.key for j in jobs)))
+        for j in jobs:
+            b.job_task[j.key] = rule_name
+
+
+def _whole(b: _Builder, reason: str) -> None:
+    """The whole workflow run by Snakemake in one pod (engine-in-pod), between Init and Finalize."""
+    plan, workflow = b.plan, b.workflow
+    produced = {f.path: j.key for j in plan.jobs for f in j.output}
+    raw = sorted({f.path for j in plan.jobs for f in j.input if f.path not in produced
+                  and not f.flagged("checkpoint_target")})
+    targets = " ".join(shlex.quote(t) for t in b.options.targets)
+    payload = (("engine", "snakemake"), ("file", b.options.source_rel), ("targets", targets),
+               ("configfiles", " ".join(b.options.configfiles)),
+               ("config", " ".join(f"{k}={v}" for k, v in b.options.config)))
+    origin = workflow.origin
+    workflow.add_task(Task("snakemake", origin, "workflow", WrappedAction("engine-in-pod", payload),
+                           status=WrappedStatus("engine-in-pod", reason),
+                           jobs=tuple(j.key for j in plan.jobs),
+                           doc="the whole workflow, run by Snakemake"))
+    for j in plan.jobs:
+        b.job_task[j.key] = "snakemake"
+    _stage(b, raw, produced)
+
+
+def _stage(b: _Builder, raw: list[str], produced: dict[str, str]) -> None:
+    """Init brings the raw inputs into the workspace (from the artifact repository, keyed by their path), Finalize
+    keeps the targets: the outputs of the jobs nothing waits for (for a target rule without outputs, its inputs)."""
+    plan, workflow = b.plan, b.workflow
+    origin = workflow.origin
+    relative = [p for p in raw if not PurePosixPath(p).is_absolute() and ".." not in PurePosixPath(p).parts]
+    absolute = [p for p in raw if p not in relative]
+    if absolute:
+        b.diagnostics.append(diag("AM206", origin.path, origin.line, origin.column,
+                                  f"{len(absolute)} raw input(s) outside the workflow's folder are expected at the "
+                                  f"same path in every pod (not staged): {', '.join(absolute[:5])}"
+                                  + (" …" if len(absolute) > 5 else "")))
+    if relative:
+        ports = tuple(Port(f"raw-{i}", FILE, path=p, default=p) for i, p in enumerate(relative))
+        workflow.add_task(Task(STAGE_IN, origin, "stage-in", Stage("in"), outputs=ports,
+                               doc="the workflow's raw inputs, from the artifact repository (key: their path)"))
+        b.diagnostics.append(diag("AM206", origin.path, origin.line, origin.column,
+                                  f"{len(relative)} raw input file(s) are staged in from the artifact repository, "
+                                  f"keyed by their path: {', '.join(relative[:5])}" + (" …" if len(relative) > 5
+                                                                                        else "")))
+        readers = {b.job_task[j.key] for j in plan.jobs if any(f.path in set(relative) for f in j.input)}
+        for reader in sorted(readers):
+            workflow.add_edge(STAGE_IN, reader)
+    sinks = [j for j in plan.jobs if not any(u == j.key for u, _ in plan.edges)]
+    downstream = {u for u, _ in plan.edges}
+    sinks = [j for j in plan.jobs if j.key not in downstream]
+    targets: list[tuple[str, bool]] = []
+    for job in sinks:
+        files = job.output or tuple(f for f in job.input if f.path in produced)
+        targets.extend((f.path, f.flagged("directory")) for f in files)
+    targets = sorted(set(targets))
+    if not targets:
+        return
+    inputs = tuple(Port(f"target-{i}", DIRECTORY if is_dir else FILE, path=p)
+                   for i, (p, is_dir) in enumerate(targets))
+    workflow.add_task(Task(STAGE_OUT, origin, "stage-out", Stage("out"), inputs=inputs,
+                           doc="the workflow's targets, kept in the artifact repository"))
+    for job in sinks:
+        task = b.job_task[job.key]
+        workflow.add_edge(task, STAGE_OUT)
+
+
+__all__ = ["BuildOptions", "build", "DEFAULT_IMAGE", "OutputRef"]

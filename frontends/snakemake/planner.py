@@ -1,0 +1,119 @@
+"""Run :mod:`frontends.snakemake.adapter` in a child process, with a timeout, and read its plan back.
+
+Parsing a Snakefile runs its Python: it may import modules, read files, loop forever or keep global state. So it
+never runs in the CLI's own process: one child per workflow, in its own process group (killed whole on timeout),
+and what it prints goes to a log that is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from frontends.snakemake.plan import Plan, load
+
+DEFAULT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    snakefile: str
+    workdir: str | None = None
+    configfiles: tuple[str, ...] = ()
+    config: tuple[tuple[str, Any], ...] = ()
+    targets: tuple[str, ...] = ()
+    stub_files: tuple[str, ...] = ()
+    threads: tuple[tuple[str, int], ...] = ()
+    resources: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    default_resources: tuple[tuple[str, Any], ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+
+    def to_json(self) -> dict[str, Any]:
+        return {"snakefile": self.snakefile, "workdir": self.workdir, "configfiles": list(self.configfiles),
+                "config": dict(self.config), "targets": list(self.targets), "stub_files": list(self.stub_files),
+                "threads": dict(self.threads), "resources": {r: dict(v) for r, v in self.resources},
+                "default_resources": dict(self.default_resources)}
+
+
+@dataclass
+class PlanError(Exception):
+    """Snakemake refused the workflow (its own message and position) or the child did not finish."""
+
+    message: str
+    path: str | None = None
+    line: int = 0
+    kind: str = "error"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def parse_config_value(text: str) -> Any:
+    """``--config key=value``: the value as YAML, the way Snakemake reads it."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def profile_settings(profile: Path) -> dict[str, Any]:
+    """What a Snakemake profile (``config.yaml`` in its folder) sets that changes the plan: threads, resources,
+    default resources, config files and config values. Other keys (executor, jobs, …) do not change the job DAG."""
+    path = profile / "config.yaml" if profile.is_dir() else profile
+    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    return data if isinstance(data, dict) else {}
+
+
+def plan(request: PlanRequest) -> Plan:
+    with tempfile.TemporaryDirectory(prefix="argo-migrate-smk-") as tmp:
+        req, out, log = Path(tmp, "request.json"), Path(tmp, "plan.json"), Path(tmp, "child.log")
+        req.write_text(json.dumps(request.to_json()))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+        # Snakemake writes caches under XDG folders: keep them in the temporary folder.
+        env.setdefault("XDG_CACHE_HOME", str(Path(tmp, "cache")))
+        with open(log, "wb") as sink:
+            child = subprocess.Popen([sys.executable, "-m", "frontends.snakemake.adapter", str(req), str(out)],
+                                     stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env=env,
+                                     cwd=request.workdir or os.path.dirname(os.path.abspath(request.snakefile)),
+                                     start_new_session=True)
+            try:
+                child.wait(timeout=request.timeout)
+            except subprocess.TimeoutExpired:
+                _kill(child)
+                raise PlanError(f"Snakemake did not finish planning within {request.timeout:g} s (a Snakefile that "
+                                "never terminates?); stopped", request.snakefile, 1, "timeout") from None
+            finally:
+                _kill(child)
+        if not out.exists():
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise PlanError(f"the Snakemake planner exited with status {child.returncode} without a plan"
+                            + (f": {' '.join(tail)}" if tail else ""), request.snakefile, 1, "crash")
+        result = json.loads(out.read_text())
+    if "error" in result:
+        err = result["error"]
+        raise PlanError(err["message"], err.get("path"), int(err.get("line") or 0), err.get("type", "error"), err)
+    return load(result["plan"])
+
+
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        child.wait()
+    else:  # the child is gone; anything it started in its group goes too
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
