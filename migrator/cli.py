@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", metavar="CODE", help="for example AM100")
     matrix = commands.add_parser("matrix", help="print the supported-construct matrix of a frontend (Markdown)",
                                  description="Print the support matrix generated from a frontend's registry.")
-    matrix.add_argument("language", choices=("airflow",), help="the source language")
+    matrix.add_argument("language", choices=("airflow", "snakemake"), help="the source language")
     templates = commands.add_parser(
         "templates", help="write the integration wrappers as WorkflowTemplates (one file each)",
         description="Write the wrapper catalogue: one WorkflowTemplate per engine (airflow-task for each Airflow "
@@ -137,7 +137,7 @@ def _snakemake_options(args: argparse.Namespace) -> object:
     return SnakemakeOptions(directory=args.directory, configfiles=tuple(args.configfile), config=tuple(args.config),
                             targets=tuple(args.target), profile=args.profile, stub_files=args.stub_files,
                             default_image=args.default_image or DEFAULT_IMAGE, timeout=args.parse_timeout,
-                            strategy=args.strategy)
+                            strategy=args.strategy, storage=args.storage)
 
 
 def _add_wrapper_options(parser: argparse.ArgumentParser) -> None:

@@ -117,6 +117,10 @@ _ROWS = [
     Code("AM207", _W, "resource not requested",
          "A Snakemake resource has no Kubernetes counterpart, or is only known when the job runs; the pod does "
          "not request it."),
+    Code("AM208", _E, "needs the workspace volume",
+         "With --storage artifacts every job passes its files as artifacts; a job Snakemake runs in its pod (a "
+         "wrapped rule, a whole workflow) needs the shared workspace volume instead. Nothing is written: use "
+         "--storage volume."),
     Code("AM401", _E, "workflow too large", "The manifest exceeds Argo's object size or task-count limits."),
     # AM402-AM422: `argo-migrate lint` (backends/argo/lint/; each semantic rule documents itself in rules/).
     Code("AM402", _E, "invalid YAML",

@@ -11,6 +11,8 @@ def _cell(text: str) -> str:
 
 def support_matrix(language: str) -> str:
     """A Markdown table: one row per registry entry, then the fallback for everything else."""
+    if language == "snakemake":  # a directive table rather than an operator registry
+        return importlib.import_module("frontends.snakemake.directives").matrix()
     registry = importlib.import_module(f"frontends.{language}.operators").REGISTRY
     lines = ["| construct | status | translation | example |", "|---|---|---|---|"]
     for row in registry:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from backends.wrappers.reference import reference_markdown
 from migrator.matrix import support_matrix
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_matrix_is_generated_from_the_registry() -> None:
+@pytest.mark.parametrize("language", ["airflow", "snakemake"])
+def test_readme_matrix_is_generated_from_the_registry(language: str) -> None:
     readme = (ROOT / "README.md").read_text()
-    match = re.search(r"<!-- matrix:airflow:start -->\n(.*?)<!-- matrix:airflow:end -->", readme, re.S)
+    match = re.search(rf"<!-- matrix:{language}:start -->\n(.*?)<!-- matrix:{language}:end -->", readme, re.S)
     assert match, "README has no generated matrix section"
-    assert match.group(1) == support_matrix("airflow")
+    assert match.group(1) == support_matrix(language), f"regenerate it with: argo-migrate matrix {language}"
 
 
 def test_readme_wrapper_reference_is_generated_from_the_catalogue() -> None:

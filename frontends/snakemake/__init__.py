@@ -40,6 +40,7 @@ class SnakemakeOptions:
     default_image: str = DEFAULT_IMAGE
     timeout: float = DEFAULT_TIMEOUT
     strategy: str = "auto"
+    storage: str = "volume"
 
 
 def workdir_of(snakefile: Path, options: SnakemakeOptions) -> Path:
@@ -121,7 +122,7 @@ def parse(path: str, source: bytes, options: SnakemakeOptions | None = None) -> 
     workflow, diagnostics = build(planned, BuildOptions(
         default_image=options.default_image, source=path, source_rel=Path(rel).as_posix(), workflow_id=name,
         strategy=options.strategy, targets=options.targets, configfiles=options.configfiles,
-        config=tuple((k, v) for k, _, v in (c.partition("=") for c in options.config))))
+        config=tuple((k, v) for k, _, v in (c.partition("=") for c in options.config)), storage=options.storage))
     workflow.diagnostics = (*workflow.diagnostics, *diagnostics)
     result.workflows.append(workflow)
     return result

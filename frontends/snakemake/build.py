@@ -85,6 +85,7 @@ class BuildOptions:
     targets: tuple[str, ...] = ()
     configfiles: tuple[str, ...] = ()
     config: tuple[tuple[str, str], ...] = ()
+    storage: str = "volume"  # or "artifacts": every job a task whose files are artifacts (no fan-out)
 
 
 @dataclass
@@ -325,6 +326,15 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
         b.warn("AM205", rule, f"{reason}; the whole workflow is run by Snakemake in one pod")
     elif options.strategy == "integrate":
         reason = "--strategy integrate"
+    artifacts = options.storage == "artifacts"
+    if artifacts:
+        needs_volume = reason or next((f"rule {j.rule} runs with Snakemake in its pod" for j in jobs
+                                       if not b.native(j)), None)
+        if needs_volume:
+            o = workflow.origin
+            b.diagnostics.append(diag("AM208", o.path, o.line, o.column,
+                                      f"{needs_volume}, which needs the shared workspace volume: use --storage volume"))
+            return Workflow(id=options.workflow_id, origin=workflow.origin), b.diagnostics
     if reason is not None:
         _whole(b, reason)
         return workflow, b.diagnostics
@@ -337,7 +347,7 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
     for job in jobs:
         if job.group is not None and b.native(job) and plan.rules[job.rule].kind == "shell":
             grouped.setdefault(job.group, []).append(job)
-    grouped = {g: js for g, js in grouped.items() if len(js) > 1}
+    grouped = {g: js for g, js in grouped.items() if len(js) > 1 and not artifacts}
     in_group = {j.key: g for g, js in grouped.items() for j in js}
 
     varying: dict[str, set[str]] = {}
@@ -353,13 +363,19 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
     free = [(j.key, j.rule) for j in jobs if j.key not in in_group]
     free_keys = {k for k, _ in free}
     edges = [(u, v) for u, v in plan.edges if u in free_keys and v in free_keys]
-    units = plan_units(free, edges, lambda k: (b.uniform(k), b.native(plan.by_key[k])))
+    # With artifacts every job passes its own files (a port's path is fixed): no fan-out.
+    units = [Single(k) for k, _ in free] if artifacts else \
+        plan_units(free, edges, lambda k: (b.uniform(k), b.native(plan.by_key[k])))
+    raw_port = {p: f"raw-{i}" for i, p in enumerate(_relative(raw))}
+    out_port = {f.path: (j.key, f"out-{k}") for j in jobs for k, f in enumerate(j.output)}
 
     for unit in units:
         if isinstance(unit, Single):
             job = plan.by_key[unit.job]
             task = b.shell_task([job], job.key, None, None, varying[job.rule]) if b.native(job) \
                 else b.wrapped(job, job.key)
+            if artifacts:
+                task = _with_files(task, job, raw_port, out_port)
             workflow.add_task(task)
             b.job_task[job.key] = task.id
         elif isinstance(unit, RuleLoop):
@@ -393,8 +409,31 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
         if tu != tv:
             workflow.add_edge(tu, tv)
 
-    _stage(b, raw, produced)
+    _stage(b, raw, produced, out_port if artifacts else None)
     return workflow, b.diagnostics
+
+
+def _relative(paths: list[str]) -> list[str]:
+    return [p for p in paths if not PurePosixPath(p).is_absolute() and ".." not in PurePosixPath(p).parts]
+
+
+def _with_files(task: Task, job: Job, raw_port: dict[str, str], out_port: dict[str, tuple[str, str]]) -> Task:
+    """The job's files as ports (``--storage artifacts``): each input bound to the output of the job that writes it
+    (or of ``stage-in``), each output, log and benchmark kept as an artifact at its path in the workspace."""
+    inputs, arguments = list(task.inputs), list(task.arguments)
+    for i, f in enumerate(job.input):
+        ref = OutputRef(*out_port[f.path]) if f.path in out_port else \
+            OutputRef(STAGE_IN, raw_port[f.path]) if f.path in raw_port else None
+        if ref is None:
+            continue  # an absolute path: expected in every pod (AM206)
+        inputs.append(Port(f"in-{i}", DIRECTORY if f.flagged("directory") else FILE, path=f.path))
+        arguments.append((f"in-{i}", (ref,)))
+    outputs = [Port(f"out-{k}", DIRECTORY if f.flagged("directory") else FILE, path=f.path)
+               for k, f in enumerate(job.output)]
+    outputs += [Port(f"log-{k}", FILE, path=p) for k, p in enumerate(job.log)]
+    if job.benchmark:
+        outputs.append(Port("benchmark", FILE, path=job.benchmark))
+    return _replace(task, inputs=tuple(inputs), arguments=tuple(arguments), outputs=tuple(outputs))
 
 
 def _replace(task: Task, **changes: object) -> Task:
@@ -448,12 +487,13 @@ def _whole(b: _Builder, reason: str) -> None:
     _stage(b, raw, produced)
 
 
-def _stage(b: _Builder, raw: list[str], produced: dict[str, str]) -> None:
+def _stage(b: _Builder, raw: list[str], produced: dict[str, str],
+           out_port: dict[str, tuple[str, str]] | None = None) -> None:
     """Init brings the raw inputs into the workspace (from the artifact repository, keyed by their path), Finalize
     keeps the targets: the outputs of the jobs nothing waits for (for a target rule without outputs, its inputs)."""
     plan, workflow = b.plan, b.workflow
     origin = workflow.origin
-    relative = [p for p in raw if not PurePosixPath(p).is_absolute() and ".." not in PurePosixPath(p).parts]
+    relative = _relative(raw)
     absolute = [p for p in raw if p not in relative]
     if absolute:
         b.diagnostics.append(diag("AM206", origin.path, origin.line, origin.column,
@@ -468,10 +508,10 @@ def _stage(b: _Builder, raw: list[str], produced: dict[str, str]) -> None:
                                   f"{len(relative)} raw input file(s) are staged in from the artifact repository, "
                                   f"keyed by their path: {', '.join(relative[:5])}" + (" …" if len(relative) > 5
                                                                                         else "")))
-        readers = {b.job_task[j.key] for j in plan.jobs if any(f.path in set(relative) for f in j.input)}
+        staged = set(relative)
+        readers = {b.job_task[j.key] for j in plan.jobs if any(f.path in staged for f in j.input)}
         for reader in sorted(readers):
             workflow.add_edge(STAGE_IN, reader)
-    sinks = [j for j in plan.jobs if not any(u == j.key for u, _ in plan.edges)]
     downstream = {u for u, _ in plan.edges}
     sinks = [j for j in plan.jobs if j.key not in downstream]
     targets: list[tuple[str, bool]] = []
@@ -483,7 +523,11 @@ def _stage(b: _Builder, raw: list[str], produced: dict[str, str]) -> None:
         return
     inputs = tuple(Port(f"target-{i}", DIRECTORY if is_dir else FILE, path=p)
                    for i, (p, is_dir) in enumerate(targets))
-    workflow.add_task(Task(STAGE_OUT, origin, "stage-out", Stage("out"), inputs=inputs,
+    # With artifacts, Finalize is passed each target by the job that wrote it; with the volume it copies them.
+    # (the volume's copy names the file by its path, which it is passed as).
+    arguments = tuple((port.name, (OutputRef(*out_port[port.path]),) if out_port is not None and port.path in out_port
+                       else text(port.path or "")) for port in inputs)
+    workflow.add_task(Task(STAGE_OUT, origin, "stage-out", Stage("out"), inputs=inputs, arguments=arguments,
                            doc="the workflow's targets, kept in the artifact repository"))
     for job in sinks:
         task = b.job_task[job.key]
