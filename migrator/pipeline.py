@@ -19,7 +19,7 @@ import frontends
 from migrator.diagnostics import Diagnostic, Severity, diag
 from migrator.discover import discover
 from migrator.invariants import check_diagnostics
-from migrator.ir import Wrapped
+from migrator.ir import Stage, Wrapped
 from migrator.passes import PASSES, apply_strategy
 from migrator.report import REPORT_NAME, FileEntry, Report, WorkflowEntry, diagnostic_order
 from migrator.writer import WriteError, ensure_dir, write_text
@@ -217,8 +217,14 @@ class _Batch:
         entry.wrapped += len(manifest.tasks) - native
         report.workflows.append(WorkflowEntry(output=f"{name}.yaml", kind=manifest.kind, name=name,
                                               source_id=wf.id, source=source, tasks=list(manifest.tasks),
-                                              needs=list(manifest.needs)))
+                                              needs=list(manifest.needs), inputs=_raw_inputs(wf)))
         return [*wf.diagnostics, *notes]
+
+
+def _raw_inputs(wf: Workflow) -> list[str]:
+    """The artifact keys the workflow's Init task reads (what must be uploaded before it runs)."""
+    return sorted(p.default or p.name for t in wf.tasks() if isinstance(t.action, Stage) and t.action.direction == "in"
+                  for p in t.outputs)
 
 
 MAX_SOURCE_BYTES = 64 * 1024 * 1024

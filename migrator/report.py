@@ -36,10 +36,12 @@ class WorkflowEntry:
     source: str  # path:line of the definition
     tasks: list[TaskMapping] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)  # Secrets and ConfigMaps the wrapped tasks read
+    inputs: list[str] = field(default_factory=list)  # artifact keys of the raw inputs its Init task reads
 
     def to_json(self) -> dict[str, Any]:
         return {"output": self.output, "kind": self.kind, "name": self.name, "source_id": self.source_id,
-                "source": self.source, "tasks": [t.to_json() for t in self.tasks], "needs": list(self.needs)}
+                "source": self.source, "tasks": [t.to_json() for t in self.tasks], "needs": list(self.needs),
+                "inputs": list(self.inputs)}
 
 
 @dataclass
