@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: venv install demo test test-fast bench oracles engines clean
+.PHONY: venv install demo test test-fast test-snakemake-sdist bench oracles engines clean
 
 venv: $(BIN)/python
 
@@ -36,6 +36,11 @@ test: $(VENV)/.installed-test engines
 test-fast:
 	$(BIN)/python -m pytest -q -m "not corpus"
 
+# Every test workflow of Snakemake's sdist against Snakemake's own job graph (`make test` runs a sample of 40);
+# prints the counts (passed, wrapped whole, failed, oracle failed). Snakemake's graphs are cached in .cache/.
+test-snakemake-sdist: $(VENV)/.installed-test
+	AM_SNAKEMAKE_SDIST=all $(BIN)/python -m pytest -q -s tests/test_snakemake_sdist.py
+
 # The real engines the wrapper tests start on 127.0.0.1: SLURM, munge and sshd from Debian's packages (installed
 # only when missing; needs root, as the test machine and CI have). Python engines (Airflow, Snakemake, cwltool, uv,
 # PySpark) are cached virtualenvs the tests build on first use.
@@ -47,9 +52,10 @@ engines:
 oracles: $(VENV)/.installed-test
 	$(BIN)/python -m tests.oracles.airflow_env
 
-bench: install
+bench: install $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_ir.py
+	$(BIN)/python benchmarks/bench_snakemake.py
 
 # Only what the build and test tools create; .cache/ (downloaded corpora) survives, as refetching needs the network.
 clean:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     templates = commands.add_parser(
         "templates", help="write the integration wrappers as WorkflowTemplates (one file each)",
         description="Write the wrapper catalogue: one WorkflowTemplate per engine (airflow-task for each Airflow "
-                    "major, airflow-dag, slurm-job, spark-application, engine-in-pod, python-function), each "
+                    "major, airflow-dag, slurm-job, spark-application, engine-in-pod, snakemake-job, python-function), each "
                     "documenting its parameters, Secrets and outputs. Migrated workflows call them by templateRef.")
     templates.add_argument("-o", "--output", metavar="DIR", help="folder to write them to")
     templates.add_argument("--doc", action="store_true",
@@ -129,15 +130,40 @@ def _add_snakemake_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parse-timeout", type=float, default=120.0, metavar="S",
                         help="stop Snakemake's parsing and planning of a workflow after S seconds (default: "
                              "%(default)s)")
+    hpc = parser.add_argument_group(
+        "SLURM", "with --slurm-host, a workflow run whole (--strategy integrate, a checkpoint, pipe()) runs as one "
+        "SLURM job on that cluster (the slurm-job wrapper: ssh with the Secret slurm-ssh) instead of in a pod")
+    hpc.add_argument("--slurm-host", type=_login_word, metavar="HOST", help="the cluster's login node")
+    hpc.add_argument("--slurm-port", type=int, default=22, metavar="PORT", help="its ssh port (default: 22)")
+    hpc.add_argument("--slurm-user", type=_login_word, default="", metavar="USER",
+                     help="the login user (default: the pod's)")
+    hpc.add_argument("--slurm-remote-dir", type=_login_word, default="argo-migrate", metavar="DIR",
+                     help="the folder on the login node holding each run's work folder (relative: in the home; "
+                          "default: argo-migrate)")
+    hpc.add_argument("--slurm-partition", default="", metavar="NAME", help="sbatch --partition")
+    hpc.add_argument("--slurm-account", default="", metavar="NAME", help="sbatch --account")
+    hpc.add_argument("--slurm-time", default="", metavar="TIME", help="sbatch --time")
+    hpc.add_argument("--slurm-setup", default="", metavar="SHELL",
+                     help="shell lines the job runs before Snakemake (module load, conda activate, PATH=...)")
+
+
+def _login_word(value: str) -> str:
+    """A host, user or folder ssh and the login shell take as one plain word (the wrapper refuses others too)."""
+    if value.startswith("-") or not re.fullmatch(r"[A-Za-z0-9._:@~+/-]*", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a plain word (letters, digits, . _ : @ ~ + / -)")
+    return value
 
 
 def _snakemake_options(args: argparse.Namespace) -> object:
-    from frontends.snakemake import DEFAULT_IMAGE, SnakemakeOptions
+    from frontends.snakemake import DEFAULT_IMAGE, SlurmLogin, SnakemakeOptions
 
+    slurm = SlurmLogin(host=args.slurm_host, port=args.slurm_port, user=args.slurm_user,
+                       remote_dir=args.slurm_remote_dir, partition=args.slurm_partition, account=args.slurm_account,
+                       time_limit=args.slurm_time, setup=args.slurm_setup) if args.slurm_host else None
     return SnakemakeOptions(directory=args.directory, configfiles=tuple(args.configfile), config=tuple(args.config),
                             targets=tuple(args.target), profile=args.profile, stub_files=args.stub_files,
                             default_image=args.default_image or DEFAULT_IMAGE, timeout=args.parse_timeout,
-                            strategy=args.strategy, storage=args.storage)
+                            strategy=args.strategy, storage=args.storage, slurm=slurm)
 
 
 def _add_wrapper_options(parser: argparse.ArgumentParser) -> None:

@@ -121,6 +121,12 @@ _ROWS = [
          "With --storage artifacts every job passes its files as artifacts; a job Snakemake runs in its pod (a "
          "wrapped rule, a whole workflow) needs the shared workspace volume instead. Nothing is written: use "
          "--storage volume."),
+    Code("AM209", _I, "glob_wildcards matched files",
+         "The Snakefile discovers inputs with glob_wildcards; the job DAG is planned for the files it matched on this "
+         "machine (or in the --stub-files listing): check they are the cluster's."),
+    Code("AM210", _W, "glob_wildcards matched nothing",
+         "A glob_wildcards call found no file when Snakemake planned, so the jobs it would drive are missing. When "
+         "the data lives on the cluster, pass a listing of its files with --stub-files."),
     Code("AM401", _E, "workflow too large", "The manifest exceeds Argo's object size or task-count limits."),
     # AM402-AM422: `argo-migrate lint` (backends/argo/lint/; each semantic rule documents itself in rules/).
     Code("AM402", _E, "invalid YAML",

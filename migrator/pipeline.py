@@ -248,7 +248,7 @@ def needs_source(wf: Workflow) -> bool:
 
 
 # Wrappers that run the source file itself (the others reach a running engine, or run a command).
-RUNS_SOURCE = frozenset({"airflow-task", "snakemake-job", "engine-in-pod"})
+RUNS_SOURCE = frozenset({"airflow-task", "snakemake-job", "engine-in-pod", "slurm-job"})
 
 
 def _write_runtime_files(language: str, runtime: dict[str, tuple[str, str]], out_dir: Path) -> list[Diagnostic]:
@@ -319,6 +319,7 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
         return report
 
     batch = _Batch(out_dir, options)
+    source_root = getattr(importlib.import_module(row.module), "source_root", None)
     runtime: dict[str, tuple[str, str]] = {}  # source file whose wrapped tasks run it → (its root, shown path)
     for real in found.files:
         path = _display(real)  # what everything after reading shows; the file is read by its real name
@@ -336,6 +337,8 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
             continue
         collected.extend(result.diagnostics)
         root = found.roots.get(real, os.path.dirname(real) or os.curdir)
+        if source_root is not None:  # the frontend knows better where the source's files are relative to
+            root = str(source_root(Path(real), Path(root), options.frontend))
         relpath = Path(os.path.relpath(real, root)).as_posix()
         for wf in result.workflows:
             wf = source_relative(wf, relpath)

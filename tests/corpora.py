@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -107,3 +108,42 @@ def shared_dir() -> Path:
         hint = "" if configured else " (set ARGO_MIGRATE_SHARED to its location)"
         raise RuntimeError(f"shared folder {path} does not exist{hint}")
     return path
+
+
+SNAKEMAKE_VERSION = "9.27.1"
+# The top-level folders of the sdist's tests/ (Snakemake's own test workflows) when unpacked.
+SNAKEMAKE_TEST_FOLDERS = 436
+
+
+def snakemake_tests() -> Path:
+    """The ``tests/`` folder of Snakemake's sdist (its own test workflows, one folder each), downloaded by package
+    name and unpacked once into ``.cache/corpora/snakemake-sdist``."""
+    root = CACHE / "snakemake-sdist"
+    dest = root / f"snakemake-{SNAKEMAKE_VERSION}"
+    tests = dest / "tests"
+    if tests.is_dir() and sum(1 for p in tests.iterdir() if p.is_dir()) == SNAKEMAKE_TEST_FOLDERS:
+        return tests
+    archive = root / f"snakemake-{SNAKEMAKE_VERSION}.tar.gz"
+    if not archive.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
+               "--disable-pip-version-check", "-q", "-d", str(root), f"snakemake=={SNAKEMAKE_VERSION}"]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0 or not archive.exists():
+            raise RuntimeError(f"cannot download the Snakemake sdist (network needed once; cached in {root}):\n"
+                               f"{' '.join(cmd)}\n{done.stderr.strip()}")
+    # Unpack beside the destination, then rename, as for the Airflow examples.
+    staging = Path(tempfile.mkdtemp(prefix=".snakemake-sdist.", dir=root))
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(staging, filter="data")
+        unpacked = staging / f"snakemake-{SNAKEMAKE_VERSION}"
+        count = sum(1 for p in (unpacked / "tests").iterdir() if p.is_dir())
+        if count != SNAKEMAKE_TEST_FOLDERS:
+            raise RuntimeError(f"expected {SNAKEMAKE_TEST_FOLDERS} test folders in {archive.name}, found {count}")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(unpacked, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return tests

@@ -281,10 +281,10 @@ def test_templates_writes_the_catalogue_lint_clean(tmp_path: Path, capsys: pytes
     names = sorted(p.name for p in (tmp_path / "cat").iterdir())
     assert names == sorted(f"argo-migrate-{e}.yaml" for e in (
         "airflow-task-airflow3", "airflow-task-airflow2", "airflow-dag", "slurm-job", "spark-application",
-        "engine-in-pod", "python-function"))
+        "engine-in-pod", "snakemake-job", "python-function"))
     capsys.readouterr()
     assert cli("lint", str(tmp_path / "cat")) == 0
-    assert "checked 7 files: 0 errors, 0 warnings" in capsys.readouterr().out
+    assert "checked 8 files: 0 errors, 0 warnings" in capsys.readouterr().out
 
 
 def test_templates_airflow_image_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

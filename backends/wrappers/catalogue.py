@@ -74,6 +74,7 @@ MODULES: dict[str, str] = {
     "slurm-job": "backends.wrappers.slurm_job",
     "spark-application": "backends.wrappers.spark_application",
     "engine-in-pod": "backends.wrappers.engine_in_pod",
+    "snakemake-job": "backends.wrappers.snakemake_job",
     "python-function": "backends.wrappers.python_function",
 }
 
@@ -172,7 +173,9 @@ class WrapperCalls:
             said = mod.choice(action, self.options)
             if said and said not in self.choices:
                 self.choices.append(said)
-        return m.TemplateRef(name=name, template="main"), arguments(action, self.options)
+        # A module with several entry templates (slurm-job's `workspace`) says which one the action calls.
+        entry = mod.entry_for(action, self.options) if hasattr(mod, "entry_for") else "main"
+        return m.TemplateRef(name=name, template=entry), arguments(action, self.options)
 
     def documents(self) -> list[dict[str, Any]]:
         return [self.used[name] for name in sorted(self.used)]

@@ -18,6 +18,7 @@ running jobs stop together and the engine's own handler cleans up; the step's ex
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from backends.wrappers import WrapperOptions
@@ -30,10 +31,14 @@ from backends.wrappers.catalogue import (
     program,
     template_name,
 )
+from migrator.ir import Wrapped
 
 ENGINE = "engine-in-pod"
 ENGINES = ("snakemake", "cwltool", "nextflow")
 MOUNT = "/workspace"
+SOURCES = "/etc/argo-migrate/sources"
+# The volume of an empty `sources`: a ConfigMap volume needs a name; optional, so a missing one mounts nothing.
+NO_SOURCES = "argo-migrate-no-sources"
 OBJECT_PATH = "/tmp/argo-migrate/output-object.json"
 # The engines' own images; the versions are the ones the tests run (Nextflow's is not run here: see
 # DOC.local).
@@ -62,6 +67,9 @@ DOC = WrapperDoc(
         Param("cores", "Snakemake's --cores", "1"),
         Param("args", "more arguments for the engine, separated by blanks (no quoting, no globbing)", ""),
         Param("image", "the image; empty: the engine's own (" + ", ".join(IMAGES.values()) + ")", ""),
+        Param("sources", "a ConfigMap holding the workflow's sources as argo-migrate writes them (files under flat "
+              "keys and argo-migrate-index.json), mounted at " + SOURCES + ": its files are laid out in "
+              "`directory` before the engine runs (files already there are kept); empty: none", ""),
         Param("pvc", "the PersistentVolumeClaim mounted as `workspace` when this WorkflowTemplate is "
               "submitted on its own (a workflow calling `main` by templateRef mounts its own `workspace` "
               "volume)", "workspace"),
@@ -78,7 +86,9 @@ DOC = WrapperDoc(
          "(Snakemake may need --rerun-incomplete in `args`).",
     local="tests/test_wrapper_engine_in_pod.py runs real Snakemake and cwltool (pip, cached virtualenvs "
           "standing for the images with `--image`) through `run --local`: success with the outputs checked, "
-          "a failing rule or step, and SIGTERM mid-run. Nextflow is not run: its PyPI package is only the "
+          "a failing rule or step, and SIGTERM mid-run; tests/test_snakemake_integrate.py runs a migrated "
+          "checkpoint Snakefile whose sources come from the bundle (`sources`), its files equal to Snakemake's own "
+          "run. Nextflow is not run: its PyPI package is only the "
           "launcher, which downloads the Nextflow runtime from outside the package registries at first use.",
 )
 
@@ -102,19 +112,27 @@ def workflow_template(options: WrapperOptions) -> dict[str, Any]:
     main = {
         "name": "main",
         "inputs": inputs,
+        # On the template, not the WorkflowTemplate's spec: a caller's templateRef brings the template's volumes.
+        "volumes": [{"name": "sources", "configMap": {
+            "name": "{{=inputs.parameters.sources != '' ? inputs.parameters.sources : '%s'}}" % NO_SOURCES,
+            "optional": True}}],
         "script": {
             "image": _image_expression(),
             "command": ["sh"],
             "source": program("engine_in_pod.sh"),
             "env": [_env("ENGINE", "engine"), _env("DIRECTORY", "directory"), _env("WORKFLOW", "workflow"),
                     _env("INPUTS", "inputs"), _env("OUTPUTS", "outputs"), _env("CORES", "cores"),
-                    _env("ARGS", "args")],
-            "volumeMounts": [{"name": "workspace", "mountPath": MOUNT}],
+                    _env("ARGS", "args"), _env("SOURCES", "sources"),
+                    {"name": "SOURCES_DIR", "value": SOURCES},
+                    {"name": "UNPACK", "value": program("unpack_sources.py")}],
+            "volumeMounts": [{"name": "workspace", "mountPath": MOUNT},
+                             {"name": "sources", "mountPath": SOURCES, "readOnly": True}],
             "workingDir": MOUNT,
         },
         "outputs": {
             "parameters": [{"name": "output-object", "valueFrom": {"path": OBJECT_PATH}}],
-            "artifacts": [{"name": "outputs",
+            # Optional: a Snakemake or Nextflow workflow writes where its own paths say, maybe not there.
+            "artifacts": [{"name": "outputs", "optional": True,
                            "path": MOUNT + "/{{inputs.parameters.directory}}/{{inputs.parameters.outputs}}"}],
         },
     }
@@ -122,3 +140,27 @@ def workflow_template(options: WrapperOptions) -> dict[str, Any]:
     document["spec"]["volumes"] = [{"name": "workspace",
                                     "persistentVolumeClaim": {"claimName": "{{workflow.parameters.pvc}}"}}]
     return document
+
+
+def needs(action: Wrapped, options: WrapperOptions) -> list[str]:
+    return [f"ConfigMap {options.dags_config_map} (the workflow's sources)"] if action.get("file") else []
+
+
+def arguments(action: Wrapped, options: WrapperOptions) -> tuple[tuple[str, str], ...]:
+    """A frontend's whole-workflow action: ``engine``, ``file`` (the entry file, relative to the workflow's folder,
+    shipped in the sources' ConfigMap), ``targets`` (shell words), ``configfiles`` and ``config`` (blank-separated
+    words), ``cores`` when given."""
+    engine = action.get("engine", "snakemake")
+    args = shlex.split(action.get("targets"))
+    if action.get("configfiles").split():
+        args += ["--configfiles", *action.get("configfiles").split()]
+    if action.get("config").split():
+        args += ["--config", *action.get("config").split()]  # last: --config takes every word after it
+    out = [("engine", engine), ("workflow", action.get("file"))]
+    if action.get("cores"):
+        out.append(("cores", action.get("cores")))
+    if args:
+        out.append(("args", " ".join(args)))
+    if action.get("file"):
+        out.append(("sources", options.dags_config_map))
+    return tuple(out)

@@ -21,9 +21,12 @@ from frontends.snakemake.planner import (
     plan,
     profile_settings,
 )
+from frontends.snakemake.slurm import SlurmLogin
 from migrator.diagnostics import diag
+from migrator.discover import OWN_OUTPUT_MARKER
+from migrator.report import REPORT_NAME
 
-__all__ = ["DEFAULT_IMAGE", "SnakemakeOptions", "parse", "runtime_files", "workdir_of"]
+__all__ = ["DEFAULT_IMAGE", "SlurmLogin", "SnakemakeOptions", "parse", "runtime_files", "source_root", "workdir_of"]
 
 # Snakemake's own search order when no Snakefile is named (snakemake/api.py, SNAKEFILE_CHOICES).
 SNAKEFILES = ("Snakefile", "snakefile", "workflow/Snakefile", "workflow/snakefile")
@@ -41,6 +44,7 @@ class SnakemakeOptions:
     timeout: float = DEFAULT_TIMEOUT
     strategy: str = "auto"
     storage: str = "volume"
+    slurm: SlurmLogin | None = None  # --slurm-host…: whole-workflow cases run in a SLURM job on that cluster
 
 
 def workdir_of(snakefile: Path, options: SnakemakeOptions) -> Path:
@@ -112,7 +116,7 @@ def parse(path: str, source: bytes, options: SnakemakeOptions | None = None) -> 
     except PlanError as exc:
         where, line = _shown(exc.path, path, snakefile), exc.line or 1
         code = "AM201" if exc.kind == "timeout" else "AM200"
-        result.diagnostics.append(diag(code, where, line, 1, f"Snakemake: {exc.message}"))
+        result.diagnostics.append(diag(code, where, line, 1, f"Snakemake: {_relative(exc.message, path, snakefile)}"))
         return result
     except (OSError, ValueError) as exc:
         result.diagnostics.append(diag("AM200", path, 1, 1, f"cannot plan: {exc}"))
@@ -122,7 +126,8 @@ def parse(path: str, source: bytes, options: SnakemakeOptions | None = None) -> 
     workflow, diagnostics = build(planned, BuildOptions(
         default_image=options.default_image, source=path, source_rel=Path(rel).as_posix(), workflow_id=name,
         strategy=options.strategy, targets=options.targets, configfiles=options.configfiles,
-        config=tuple((k, v) for k, _, v in (c.partition("=") for c in options.config)), storage=options.storage))
+        config=tuple((k, v) for k, _, v in (c.partition("=") for c in options.config)), storage=options.storage,
+        stubbed=bool(options.stub_files), slurm=options.slurm))
     workflow.diagnostics = (*workflow.diagnostics, *diagnostics)
     result.workflows.append(workflow)
     return result
@@ -131,7 +136,7 @@ def parse(path: str, source: bytes, options: SnakemakeOptions | None = None) -> 
 def _shown(found: str | None, path: str, snakefile: Path) -> str:
     """Snakemake's absolute path of the file at fault, as the user would name it (relative to how they named the
     Snakefile)."""
-    if not found:
+    if not found or Path(found) == snakefile.resolve():
         return path
     try:
         rel = os.path.relpath(found, snakefile.resolve().parent)
@@ -139,7 +144,17 @@ def _shown(found: str | None, path: str, snakefile: Path) -> str:
         return found
     if rel.startswith(".."):
         return found
-    return os.path.normpath(os.path.join(os.path.dirname(path), rel)).replace(os.sep, "/")
+    return os.path.join(os.path.dirname(path), rel).replace(os.sep, "/")
+
+
+def _relative(message: str, path: str, snakefile: Path) -> str:
+    """Snakemake's message with the absolute paths it names under the Snakefile's folder as the user named that
+    folder: the report holds no path the user did not type (it is diffed between machines)."""
+    folder = str(snakefile.resolve().parent)
+    if folder == os.path.dirname(folder):  # the file system's root: every path is under it
+        return message
+    shown = os.path.dirname(path)
+    return message.replace(folder + os.sep, f"{shown}/" if shown else "")
 
 
 # What a wrapped job may read of the workflow's sources: code, environments, configuration and sample sheets, never
@@ -150,6 +165,12 @@ MAX_SHIPPED = 256 * 1024
 SKIPPED = frozenset({".snakemake", "results", "resources", "logs", "benchmarks", "data", "__pycache__"})
 
 
+def source_root(snakefile: Path, root: Path, options: SnakemakeOptions | None) -> Path:
+    """What the workflow's files are relative to (the bundle's layout, a wrapped job's ``file``): Snakemake's
+    working directory, whichever way the Snakefile was named."""
+    return workdir_of(snakefile, options or SnakemakeOptions())
+
+
 def runtime_files(snakefile: Path, root: Path) -> list[Path]:
     """What a wrapped job needs of the workflow's sources, shipped beside the manifests: the Snakefiles, and files
     with a source suffix up to 256 KiB, outside data folders (``data``, ``results``, ``resources``, ``logs``,
@@ -157,6 +178,9 @@ def runtime_files(snakefile: Path, root: Path) -> list[Path]:
     found: list[Path] = []
     base = root.resolve()
     for folder, dirs, files in os.walk(base):
+        if OWN_OUTPUT_MARKER in files or REPORT_NAME in files:
+            dirs[:] = []  # a folder argo-migrate wrote (an output folder inside the workflow's): never sources
+            continue
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED)
         for name in sorted(files):
             path = Path(folder, name)

@@ -20,7 +20,6 @@ import json
 import os
 import string
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +69,23 @@ def _field_text(field: list[str]) -> str:
     return "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
 
 
+_SEPARATOR = "\x00"
+
+
 def _shell_parts(job: Any, parts: list[Any] | None, formatted: str | None) -> list[str] | None:
     """Each replacement field of the rule's shell text as Snakemake formats it for this job; None when the pieces
     do not give back Snakemake's own command (then the whole command is passed as it is)."""
     if parts is None or formatted is None:
         return None
-    values: list[str] = []
+    fields = [_field_text(part) for part in parts if isinstance(part, list)]
+    # One call for all the fields, split on a separator no command holds: each call copies the Snakefile's
+    # namespace, which at 10,000 jobs costs more than the formatting itself. A value holding the separator gives a
+    # wrong count, and any other surprise a rebuilt command unlike Snakemake's: both fall back to the whole command.
     try:
-        for part in parts:
-            if isinstance(part, list):
-                values.append(str(job.format_wildcards(_field_text(part))))
+        values = str(job.format_wildcards(_SEPARATOR.join(fields))).split(_SEPARATOR) if fields else []
     except Exception:
+        return None
+    if len(values) != len(fields):
         return None
     it = iter(values)
     rebuilt = "".join(part if isinstance(part, str) else next(it) for part in parts)
@@ -110,25 +115,61 @@ def _line(wf: Any, rule: Any) -> int:
     return int(linemap.get(rule.lineno, rule.lineno) or 0)
 
 
-def _error(exc: BaseException, workdir: Path) -> dict[str, Any]:
-    """Snakemake's own message and where it points (file:line), as plain data."""
-    path, line = None, 0
-    for attr_path, attr_line in (("snakefile", "lineno"), ("filename", "lineno")):
-        p, n = getattr(exc, attr_path, None), getattr(exc, attr_line, None)
-        if p and n:
-            path, line = str(p), int(n)
+# What follows the explanation in Snakemake's message: sections listing wildcards and files, and a traceback.
+_DETAILS = frozenset({"Wildcards:", "Traceback:", "Expected input files:", "Expected output files:"})
+
+
+class _Refused(Exception):
+    """Snakemake's error, described while the workflow's line maps were at hand."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["message"])
+        self.error = error
+
+
+def _origin(exc: BaseException, linemaps: dict[Any, Any]) -> tuple[str | None, int, str | None]:
+    """Where Snakemake blames the error (file, line in that file, rule), chosen as Snakemake's own report chooses
+    it (``snakemake.exceptions.format_exception_to_string``): the syntax error's position; else the innermost
+    frame of the traceback in a Snakefile; else the rule's or the workflow error's position. Compiled lines are
+    mapped back to the Snakefile's with the line maps."""
+    from snakemake.exceptions import RuleException, WorkflowError, get_exception_origin
+
+    def mapped(file: Any, line: Any) -> tuple[str | None, int]:
+        if not file:
+            return None, 0
+        table = linemaps.get(file) or {}
+        return str(file), int(table.get(line, line) or 0)
+
+    if isinstance(exc, SyntaxError):
+        return (*mapped(exc.filename, exc.lineno), None)
+    found = get_exception_origin(exc, linemaps) if linemaps else None
+    if found is not None:
+        lineno, file = found
+        return (*mapped(file, lineno), None)
+    if isinstance(exc, RuleException):
+        rule = getattr(exc, "rule", None)
+        return (*mapped(getattr(exc, "filename", None), getattr(exc, "lineno", None)), str(rule) if rule else None)
+    if isinstance(exc, WorkflowError):
+        rule = getattr(exc, "rule", None)
+        return (*mapped(getattr(exc, "snakefile", None), getattr(exc, "lineno", None)), str(rule) if rule else None)
+    return None, 0, None
+
+
+def _error(exc: BaseException, linemaps: dict[Any, Any]) -> dict[str, Any]:
+    """Snakemake's own message and where it points (file:line), as plain data: the exception's class (and rule), its
+    explanation made one line, without the detail sections Snakemake appends (wildcards, file lists)."""
+    path, line, rule = _origin(exc, linemaps)
+    text = f"{exc.msg.split('(')[0]}: {(exc.text or '').strip()}" if isinstance(exc, SyntaxError) and exc.msg \
+        else str(exc)
+    body: list[str] = []
+    for raw in text.splitlines():
+        if raw.strip() in _DETAILS:
             break
-    rule = getattr(exc, "rule", None)
-    if path is None and rule is not None and getattr(rule, "snakefile", None):
-        path, line = str(rule.snakefile), int(getattr(rule, "lineno", 0) or 0)
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    for inner in getattr(exc, "args", ())[:3]:  # WorkflowError wraps the cause as its first argument
-        if isinstance(inner, BaseException) and str(inner) and str(inner) not in message:
-            message += f": {inner}"
-    if isinstance(exc, SyntaxError) and exc.msg:
-        message = exc.msg
-    return {"type": type(exc).__name__, "message": message, "path": path, "line": line,
-            "traceback": traceback.format_exception_only(type(exc), exc)[-1].strip()}
+        if raw.strip():
+            body.append(" ".join(raw.split()))
+    title = type(exc).__name__ + (f" in rule {rule}" if rule else "")
+    message = f"{title}: {' '.join(body)}" if body else title
+    return {"type": type(exc).__name__, "message": message, "path": path, "line": line}
 
 
 def plan(request: dict[str, Any]) -> dict[str, Any]:
@@ -153,12 +194,16 @@ def plan(request: dict[str, Any]) -> dict[str, Any]:
     stub = [str(p) for p in request.get("stub_files", [])]
     mode = ExecMode.DEFAULT if stub else ExecMode.SUBPROCESS
     created: list[Path] = []
-    for rel in stub:  # placeholders of the cluster's files, removed again below
+    folders: list[Path] = []
+    for rel in stub:  # placeholders of the cluster's files, removed again below (with the folders made for them)
         p = workdir / rel
         if not p.exists() and not p.is_symlink():
+            folders.extend(d for d in reversed(p.parents) if not d.exists())
             p.parent.mkdir(parents=True, exist_ok=True)
             p.touch()
             created.append(p)
+    globbed = _record_globs()
+    api = None
     try:
         with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
             wapi = api.workflow(
@@ -181,10 +226,42 @@ def plan(request: dict[str, Any]) -> dict[str, Any]:
             dag = wf.dag
             dag.dag_processors = []
             wf.async_run(dag.postprocess(update_needrun=False))
-            return _describe(wf, dag, snakefile, workdir, shell, apply_wildcards)
+            described = _describe(wf, dag, snakefile, workdir, shell, apply_wildcards)
+            described["globbed"] = globbed
+            return described
+    except Exception as exc:
+        # As `snakemake` reports it (SnakemakeApi.print_exception): with the line maps of the files it compiled.
+        wapi = getattr(api, "_workflow_api", None)
+        linemaps = getattr(getattr(wapi, "_workflow_store", None), "linemaps", None) or {}
+        raise _Refused(_error(exc, linemaps)) from exc
     finally:
         for p in created:
             p.unlink(missing_ok=True)
+        for d in reversed(folders):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+
+
+def _record_globs() -> list[dict[str, Any]]:
+    """Every ``glob_wildcards`` call of the Snakefile, with how many files it matched: a workflow that discovers its
+    samples from files sees nothing when the data lives on the cluster, and must say so. The Snakefile's namespace
+    takes the name from ``snakemake.workflow``; an explicit import takes it from ``snakemake.io``."""
+    import snakemake.io
+    import snakemake.workflow
+
+    original = snakemake.io.glob_wildcards
+    calls: list[dict[str, Any]] = []
+
+    def recording(pattern: Any, *args: Any, **kwargs: Any) -> Any:
+        found = original(pattern, *args, **kwargs)
+        calls.append({"pattern": str(pattern), "matches": len(found[0]) if len(found) else 0})
+        return found
+
+    snakemake.io.glob_wildcards = recording  # type: ignore[assignment]
+    snakemake.workflow.glob_wildcards = recording  # type: ignore[attr-defined]
+    return calls
 
 
 def _describe(wf: Any, dag: Any, snakefile: Path, workdir: Path, shell: Any, apply_wildcards: Any) -> dict[str, Any]:
@@ -208,7 +285,7 @@ def _describe(wf: Any, dag: Any, snakefile: Path, workdir: Path, shell: Any, app
                 "local": r.name in wf._localrules or bool(getattr(r, "is_local", False) is True),
                 "shadow": r.shadow_depth,
                 "conda": r.conda_env is not None,
-                "envmodules": list(r.env_modules or []),
+                "envmodules": list(r.env_modules.names if r.env_modules else []),
                 "docstring": getattr(r, "docstring", None),
                 "script": str(getattr(r, "script", "") or "") or None,
                 "wrapper": str(getattr(r, "wrapper", "") or "") or None,
@@ -273,14 +350,15 @@ def _describe(wf: Any, dag: Any, snakefile: Path, workdir: Path, shell: Any, app
 def main(argv: list[str]) -> int:
     request_path, output_path = argv[1], argv[2]
     request = json.loads(Path(request_path).read_text())
-    workdir = Path(request.get("workdir") or Path(request["snakefile"]).parent).resolve()
     # Snakefiles print and run commands at parse time: the plan goes to a file, stdout to stderr.
     sys.stdout.flush()
     os.dup2(2, 1)
     try:
         result: dict[str, Any] = {"plan": plan(request)}
+    except _Refused as refused:
+        result = {"error": refused.error}
     except BaseException as exc:  # noqa: BLE001 - every failure of the Snakefile is reported, none kills the batch
-        result = {"error": _error(exc, workdir)}
+        result = {"error": _error(exc, {})}
     Path(output_path).write_text(json.dumps(result, sort_keys=True))
     return 0
 

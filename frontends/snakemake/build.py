@@ -11,17 +11,22 @@ Snakemake itself in their pod.
 
 from __future__ import annotations
 
-import json
+import functools
 import os
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+import networkx as nx
+
 from frontends.snakemake import directives
-from frontends.snakemake.fanout import LaneGroup, RuleLoop, Single, plan_units
+from frontends.snakemake.fanout import LaneGroup, RuleLoop, Single, plan_units, spell_items
 from frontends.snakemake.plan import Job, Plan, Rule
+from frontends.snakemake.slurm import SlurmLogin, job_script
+from frontends.snakemake.slurm import payload as slurm_payload
 from migrator.diagnostics import Diagnostic, diag
 from migrator.ir import (
     DIRECTORY,
@@ -30,7 +35,6 @@ from migrator.ir import (
     ContainerRun,
     Group,
     InputRef,
-    ItemRef,
     Loop,
     Noop,
     OutputRef,
@@ -50,6 +54,9 @@ from migrator.ir import Wrapped as WrappedAction
 DEFAULT_IMAGE = "snakemake/snakemake:v9.27.1"
 STAGE_IN = "stage-in"  # rule names are Python identifiers: a hyphen never clashes with a job
 STAGE_OUT = "stage-out"
+# A folder of at least this many raw inputs is staged as one folder: one artifact instead of one per file keeps the
+# manifest under Argo's 1 MiB (5,000 per-file artifacts and copies alone are 1.1 MB).
+STAGE_FOLDER_MIN = 100
 
 # What Snakemake does around a shell job, as sh. Arguments: $1 outputs, $2 touch, $3 protected, $4 logs (each a
 # newline-separated list), $5 benchmark file, $6 the shell, $7 the command.
@@ -86,6 +93,8 @@ class BuildOptions:
     configfiles: tuple[str, ...] = ()
     config: tuple[tuple[str, str], ...] = ()
     storage: str = "volume"  # or "artifacts": every job a task whose files are artifacts (no fan-out)
+    stubbed: bool = False  # planned with --stub-files
+    slurm: SlurmLogin | None = None  # --slurm-host: the whole-workflow cases run on this SLURM cluster
 
 
 @dataclass
@@ -97,6 +106,8 @@ class _Builder:
     warned: set[tuple[str, str]] = field(default_factory=set)
     produced: dict[str, str] = field(default_factory=dict)  # file → the task that writes it
     job_task: dict[str, str] = field(default_factory=dict)  # job key → its task
+    # values() per job key: asked for by the fan-out, the varying names, the items and the command (10k jobs).
+    _values: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     # --- positions and diagnostics ---------------------------------------------------------------------------------
 
@@ -119,8 +130,24 @@ class _Builder:
         rule = self.plan.rules[job.rule]
         return rule.kind in directives.NATIVE_KINDS and not rule.conda and not rule.envmodules
 
+    def image(self, job: Job) -> str:
+        """The pod's image: Snakemake's ``docker://`` URL without its scheme (a pod spec names the image alone)."""
+        url = job.container
+        if not url:
+            return self.options.default_image
+        if url.startswith("docker://"):
+            return url[len("docker://"):]
+        if "://" in url or url.endswith(".sif"):
+            self.warn("AM204", self.plan.rules[job.rule], f"container {url!r} is not an image a pod can pull; "
+                      f"{self.options.default_image} is used")
+            return self.options.default_image
+        return url
+
     def values(self, job: Job) -> list[tuple[str, str]]:
         """The job's values that may differ between the jobs of its rule, named for parameters."""
+        cached = self._values.get(job.key)
+        if cached is not None:
+            return cached
         rule = self.plan.rules[job.rule]
         out: list[tuple[str, str]] = []
         if rule.shell_parts is not None and job.shell_values is not None:
@@ -134,6 +161,7 @@ class _Builder:
         out.append(("protected", "\n".join(f.path for f in files if f.flagged("protected"))))
         out.append(("logs", "\n".join(job.log)))
         out.append(("benchmark", job.benchmark or ""))
+        self._values[job.key] = out
         return out
 
     def command(self, job: Job, ref: Callable[[str], Text], varying: set[str]) -> tuple[Text, ...]:
@@ -219,26 +247,28 @@ class _Builder:
         why = ("conda environment" if rule.conda else "environment modules" if rule.envmodules
                else f"{rule.kind}: block")
         self.warn("AM202", rule, f"{why}: its jobs run with Snakemake in their pod (wrapped)")
-        target = job.rule + (":" + ",".join(f"{k}={v}" for k, v in job.wildcards) if job.wildcards else "")
-        payload = (("file", self.options.source_rel), ("rule", job.rule), ("target", target),
+        payload = (("file", self.options.source_rel), ("rule", job.rule), ("target", _target(job)),
                    ("cores", str(max(job.threads, 1))),
-                   ("sdm", "conda" if rule.conda else "env-modules" if rule.envmodules else ""))
+                   ("sdm", "conda" if rule.conda else "env-modules" if rule.envmodules else ""),
+                   # the job runs with the config the plan was made with
+                   ("configfiles", " ".join(self.options.configfiles)),
+                   ("config", " ".join(f"{k}={v}" for k, v in self.options.config)))
         fields = self.job_task_fields(job)
         return Task(task_id, action=WrappedAction("snakemake-job", payload),
                     status=WrappedStatus("snakemake-job", f"{why} needs the Snakemake runtime"), **fields)  # type: ignore[arg-type]
 
-    def shell_task(self, jobs: list[Job], task_id: str, loop_keys: dict[str, str] | None, group: str | None,
+    def shell_task(self, jobs: list[Job], task_id: str, loop_keys: dict[str, Text] | None, group: str | None,
                    rule_varying: set[str]) -> Task:
-        """One task for ``jobs`` (one job, or a rule's jobs as loop items when ``loop_keys`` names each varying
-        value's item key)."""
+        """One task for ``jobs`` (one job, or a rule's jobs as loop items when ``loop_keys`` spells each varying
+        value from the item, see :func:`frontends.snakemake.fanout.spell_items`)."""
         job = jobs[0]
         rule = self.plan.rules[job.rule]
         fields = self.job_task_fields(job)
         if rule.kind == "none":
             return Task(task_id, action=Noop(), group=group, **fields)  # type: ignore[arg-type]
-        image = job.container or self.options.default_image
+        image = self.image(job)
         if loop_keys is not None:
-            action = ContainerRun(image, self.command(job, lambda n: (ItemRef(loop_keys[n]),), rule_varying),
+            action = ContainerRun(image, self.command(job, lambda n: loop_keys[n], rule_varying),
                                   in_workspace=True)
             return Task(task_id, action=action, group=group, **fields)  # type: ignore[arg-type]
         values = dict(self.values(job))
@@ -256,7 +286,7 @@ class _Builder:
             argv = [str(part) for part in (p[0] if len(p) == 1 else "".join(str(x) for x in p)
                                            for p in self.command(job, lambda n: text(""), set()))]
             lines.append(" ".join(shlex.quote(a) for a in argv))
-        images = {j.container or self.options.default_image for j in jobs}
+        images = {self.image(j) for j in jobs}
         if len(images) > 1:
             self.warn("AM204", rule, f"group {group}: its jobs name different images ({', '.join(sorted(images))}); "
                       "the pod uses the first")
@@ -272,11 +302,17 @@ class _Builder:
         return Task(f"group-{_slug(group)}", action=action, jobs=tuple(j.key for j in jobs), **fields)  # type: ignore[arg-type]
 
 
+def _target(job: Job) -> str:
+    """The job as Snakemake's --target-jobs names it: RULE:WILDCARD=VALUE,..."""
+    return job.rule + (":" + ",".join(f"{k}={v}" for k, v in job.wildcards) if job.wildcards else "")
+
+
 def _slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-").lower() or "x"
 
 
-def _field_names(parts: tuple[object, ...]) -> list[str]:
+@functools.lru_cache(maxsize=256)  # one rule's shell text, asked for by each of its jobs
+def _field_names(parts: tuple[object, ...]) -> tuple[str, ...]:
     """A parameter name for each replacement field (``input.counts`` → ``input-counts``), unique in the rule."""
     names: list[str] = []
     for part in parts:
@@ -289,7 +325,7 @@ def _field_names(parts: tuple[object, ...]) -> list[str]:
             n += 1
             name = f"{base}-{n}"
         names.append(name)
-    return names
+    return tuple(names)
 
 
 def _join(parts: list[object]) -> Text:
@@ -309,6 +345,7 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
                         description=f"Snakemake workflow {shown} (planned by Snakemake {plan.version})")
     b = _Builder(plan, options, workflow)
     jobs = plan.jobs
+    _report_globs(b)
     for job in jobs:
         b.notes(job)
 
@@ -319,11 +356,11 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
     if rules_by_kind:
         rule = plan.rules[sorted(rules_by_kind)[0]]
         reason = f"checkpoint {rule.name}: the jobs after it are only known once it has run"
-        b.warn("AM203", rule, f"{reason}; the whole workflow is run by Snakemake in one pod")
+        b.warn("AM203", rule, f"{reason}; the whole workflow is run by Snakemake in {_where(options)}")
     elif piped:
         rule = plan.rules[piped[0].rule]
         reason = f"pipe() output of rule {rule.name}: jobs joined by a pipe must run at the same time"
-        b.warn("AM205", rule, f"{reason}; the whole workflow is run by Snakemake in one pod")
+        b.warn("AM205", rule, f"{reason}; the whole workflow is run by Snakemake in {_where(options)}")
     elif options.strategy == "integrate":
         reason = "--strategy integrate"
     artifacts = options.storage == "artifacts"
@@ -342,17 +379,40 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
     produced = {f.path: j.key for j in jobs for f in j.output}
     raw: list[str] = sorted({f.path for j in jobs for f in j.input if f.path not in produced})
 
-    # Snakemake groups: their jobs share one pod (only shell jobs; others keep their own pods).
-    grouped: dict[str, list[Job]] = {}
+    # Snakemake groups: the connected jobs of a group share one pod, as Snakemake bundles them (one group job per
+    # connected component: --group-components 1); only shell jobs, others keep their own pods.
+    by_name: dict[str, list[Job]] = {}
     for job in jobs:
         if job.group is not None and b.native(job) and plan.rules[job.rule].kind == "shell":
-            grouped.setdefault(job.group, []).append(job)
-    grouped = {g: js for g, js in grouped.items() if len(js) > 1 and not artifacts}
+            by_name.setdefault(job.group, []).append(job)
+    grouped: dict[str, list[Job]] = {}
+    for g, js in by_name.items():
+        keys = {j.key for j in js}
+        inside = nx.DiGraph([(u, v) for u, v in plan.edges if u in keys and v in keys])
+        inside.add_nodes_from(keys)
+        rank = {j.key: i for i, j in enumerate(js)}
+        parts = sorted((c for c in nx.weakly_connected_components(inside) if len(c) > 1),
+                       key=lambda c: min(rank[k] for k in c))
+        whole = nx.DiGraph(plan.edges)
+        for part in [p for p in parts if not _convex(whole, p)]:
+            # A job outside the group between two of its jobs: one pod would wait for itself. Snakemake refuses
+            # such a group under a cluster executor (DAG.validate_group); the jobs keep their own pods.
+            parts.remove(part)
+            b.warn("AM204", plan.rules[plan.by_key[min(part, key=rank.__getitem__)].rule],
+                   f"group {g}: jobs outside the group run between its jobs; they are not run in one pod")
+        for i, part in enumerate(parts):
+            # The pod runs the jobs in list order: Snakemake's job ids are not a topological order.
+            order = nx.lexicographical_topological_sort(inside.subgraph(part), key=rank.__getitem__)
+            grouped[g if len(parts) == 1 else f"{g}-{i + 1}"] = [plan.by_key[k] for k in order]
+    grouped = {g: js for g, js in grouped.items() if not artifacts}
     in_group = {j.key: g for g, js in grouped.items() for j in js}
 
+    jobs_of: dict[str, list[Job]] = {}
+    for job in jobs:
+        jobs_of.setdefault(job.rule, []).append(job)
     varying: dict[str, set[str]] = {}
     for rule_name in plan.rules:
-        rule_jobs = [j for j in jobs if j.rule == rule_name]
+        rule_jobs = jobs_of.get(rule_name, [])
         names = [n for n, _ in b.values(rule_jobs[0])] if rule_jobs else []
         seen: dict[str, set[str]] = {n: set() for n in names}
         for j in rule_jobs:
@@ -387,10 +447,9 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
                     workflow.add_task(task)
                     b.job_task[job.key] = task.id
                 continue
-            keys = {n: n for n in varying[unit.rule]}
-            items = tuple(json.dumps({n: v for n, v in b.values(j) if n in keys}, sort_keys=True)
-                          for j in group_jobs)
-            task = b.shell_task(group_jobs, unit.rule, keys, None, varying[unit.rule])
+            rows = [{n: v for n, v in b.values(j) if n in varying[unit.rule]} for j in group_jobs]
+            items, spelled = spell_items(rows, [dict(j.wildcards) for j in group_jobs])
+            task = b.shell_task(group_jobs, unit.rule, spelled, None, varying[unit.rule])
             task = _replace(task, loop=Loop(items=items), jobs=unit.jobs)
             workflow.add_task(task)
             for k in unit.jobs:
@@ -411,6 +470,12 @@ def build(plan: Plan, options: BuildOptions) -> tuple[Workflow, list[Diagnostic]
 
     _stage(b, raw, produced, out_port if artifacts else None)
     return workflow, b.diagnostics
+
+
+def _convex(graph: nx.DiGraph, part: set[str]) -> bool:
+    """No path leaves ``part`` and comes back into it."""
+    below = set().union(*(nx.descendants(graph, k) for k in part)) - part
+    return not any(part & nx.descendants(graph, k) for k in below)
 
 
 def _relative(paths: list[str]) -> list[str]:
@@ -436,6 +501,22 @@ def _with_files(task: Task, job: Job, raw_port: dict[str, str], out_port: dict[s
     return _replace(task, inputs=tuple(inputs), arguments=tuple(arguments), outputs=tuple(outputs))
 
 
+def _report_globs(b: _Builder) -> None:
+    """What ``glob_wildcards`` found when Snakemake planned: the samples of a workflow that discovers them from files
+    are those of this machine (or of the --stub-files listing), which may not be the cluster's."""
+    o = b.workflow.origin
+    where = "the --stub-files listing" if b.options.stubbed else "this machine's files"
+    for pattern, matches in b.plan.globbed:
+        if matches:
+            b.diagnostics.append(diag("AM209", o.path, o.line, o.column,
+                                      f"glob_wildcards({pattern!r}) matched {matches} file(s) in {where}; the "
+                                      "workflow's jobs are planned for those"))
+        else:
+            b.diagnostics.append(diag("AM210", o.path, o.line, o.column,
+                                      f"glob_wildcards({pattern!r}) matched nothing in {where}: if the data lives "
+                                      "on the cluster, pass its listing with --stub-files"))
+
+
 def _replace(task: Task, **changes: object) -> Task:
     from dataclasses import replace
 
@@ -446,45 +527,105 @@ def _lane_group(b: _Builder, unit: LaneGroup, varying: dict[str, set[str]]) -> N
     plan, workflow = b.plan, b.workflow
     gid = "lanes-" + "-".join(unit.rules)
     rule0 = plan.rules[unit.rules[0]]
-    items = []
+    rows, wildcards = [], []
     for lane in unit.lanes:
         item: dict[str, str] = {}
+        lane_wildcards: dict[str, str] = {}
+        clash: set[str] = set()  # a wildcard name the lane's jobs give different values
         for key in lane:
             job = plan.by_key[key]
             item.update({f"{job.rule}.{n}": v for n, v in b.values(job) if n in varying[job.rule]})
-        items.append(json.dumps(item, sort_keys=True))
-    workflow.groups[gid] = Group(gid, b.origin(rule0), label=" → ".join(unit.rules), loop=Loop(items=tuple(items)))
+            if not b.native(job):
+                item[f"{job.rule}.target"] = _target(job)
+            for n, v in job.wildcards:
+                if lane_wildcards.setdefault(n, v) != v:
+                    clash.add(n)
+        rows.append(item)
+        wildcards.append({n: v for n, v in lane_wildcards.items() if n not in clash})
+    items, spelled = spell_items(rows, wildcards)
+    workflow.groups[gid] = Group(gid, b.origin(rule0), label=" → ".join(unit.rules), loop=Loop(items=items))
     for i, rule_name in enumerate(unit.rules):
         jobs = [plan.by_key[lane[i]] for lane in unit.lanes]
-        keys = {n: f"{rule_name}.{n}" for n in varying[rule_name]}
+        keys = {n: spelled[f"{rule_name}.{n}"] for n in varying[rule_name]}
         if b.native(jobs[0]):
             task = b.shell_task(jobs, rule_name, keys, gid, varying[rule_name])
         else:  # a wrapped rule inside a lane: the item names the job (its wildcards)
             task = b.wrapped(jobs[0], rule_name)
-            task = _replace(task, group=gid)
+            assert isinstance(task.action, WrappedAction)
+            payload = tuple((k, "" if k == "target" else v) for k, v in task.action.payload)
+            task = _replace(task, group=gid, action=WrappedAction(task.action.engine, payload),
+                            inputs=(Port("target", STRING),),
+                            arguments=(("target", spelled[f"{rule_name}.target"]),))
         workflow.add_task(_replace(task, jobs=tuple(j.key for j in jobs)))
         for j in jobs:
             b.job_task[j.key] = rule_name
 
 
 def _whole(b: _Builder, reason: str) -> None:
-    """The whole workflow run by Snakemake in one pod (engine-in-pod), between Init and Finalize."""
+    """The whole workflow run by Snakemake in one pod (engine-in-pod), or in one SLURM job (slurm-job, with
+    ``--slurm-host``), between Init and Finalize."""
     plan, workflow = b.plan, b.workflow
     produced = {f.path: j.key for j in plan.jobs for f in j.output}
     raw = sorted({f.path for j in plan.jobs for f in j.input if f.path not in produced
                   and not f.flagged("checkpoint_target")})
     targets = " ".join(shlex.quote(t) for t in b.options.targets)
+    cores = _cores(plan)
     payload = (("engine", "snakemake"), ("file", b.options.source_rel), ("targets", targets),
                ("configfiles", " ".join(b.options.configfiles)),
-               ("config", " ".join(f"{k}={v}" for k, v in b.options.config)))
+               ("config", " ".join(f"{k}={v}" for k, v in b.options.config)), ("cores", str(cores)))
     origin = workflow.origin
-    workflow.add_task(Task("snakemake", origin, "workflow", WrappedAction("engine-in-pod", payload),
-                           status=WrappedStatus("engine-in-pod", reason),
+    action, status = WrappedAction("engine-in-pod", payload), WrappedStatus("engine-in-pod", reason)
+    if b.options.slurm is not None:
+        action, status = _on_slurm(b, b.options.slurm, cores, reason)
+    workflow.add_task(Task("snakemake", origin, "workflow", action, status=status,
                            jobs=tuple(j.key for j in plan.jobs),
                            doc="the whole workflow, run by Snakemake"))
     for j in plan.jobs:
         b.job_task[j.key] = "snakemake"
     _stage(b, raw, produced)
+
+
+def _where(options: BuildOptions) -> str:
+    return f"a SLURM job on {options.slurm.host}" if options.slurm is not None else "one pod"
+
+
+def _on_slurm(b: _Builder, login: SlurmLogin, cores: int, reason: str) -> tuple[WrappedAction, WrappedStatus]:
+    """The whole workflow as one SLURM batch job running Snakemake on the cluster (see frontends/snakemake/slurm.py)."""
+    o = b.options
+    script = job_script(o.source_rel, o.targets, o.configfiles, o.config, cores, login.setup)
+    # `file` (the Snakefile, as the bundle lays it out) asks for the sources' bundle; the wrapper ignores it.
+    return (WrappedAction("slurm-job", (("file", o.source_rel), *slurm_payload(login, script, o.workflow_id))),
+            WrappedStatus("slurm-job", f"{reason}; Snakemake runs the whole workflow in a SLURM job on {login.host}"))
+
+
+def _cores(plan: Plan) -> int:
+    """Enough cores for Snakemake to run the widest job, and the jobs joined by pipes at once (it refuses to start
+    a pipe group whose threads add up to more than ``--cores``)."""
+    piped = {f.path for j in plan.jobs for f in j.output if f.flagged("pipe")}
+    joined = nx.Graph()
+    joined.add_nodes_from(j.key for j in plan.jobs)
+    for job in plan.jobs:
+        for f in job.input:
+            if f.path in piped:
+                joined.add_edges_from((u, job.key) for u, v in plan.edges if v == job.key
+                                      and any(o.path == f.path for o in plan.by_key[u].output))
+    widths = [sum(max(plan.by_key[k].threads, 1) for k in part) for part in nx.connected_components(joined)]
+    return max(widths, default=1)
+
+
+def _whole_folders(relative: list[str], produced: dict[str, str]) -> dict[str, int]:
+    """The folders staged whole (→ their number of raw inputs): at least STAGE_FOLDER_MIN raw inputs directly in
+    the folder, and nothing else under it that the workflow reads or writes (a subfolder of raw inputs, an output)."""
+    count: dict[str, int] = {}
+    for p in relative:
+        folder = posixpath.dirname(p)
+        count[folder] = count.get(folder, 0) + 1
+    folders = {f: n for f, n in count.items() if f and n >= STAGE_FOLDER_MIN}
+    for path in [*relative, *produced]:
+        parent = posixpath.dirname(path)
+        for f in [f for f in folders if path.startswith(f + "/") and (parent != f or path in produced)]:
+            del folders[f]
+    return folders
 
 
 def _stage(b: _Builder, raw: list[str], produced: dict[str, str],
@@ -494,21 +635,26 @@ def _stage(b: _Builder, raw: list[str], produced: dict[str, str],
     plan, workflow = b.plan, b.workflow
     origin = workflow.origin
     relative = _relative(raw)
-    absolute = [p for p in raw if p not in relative]
+    staged = set(relative)
+    absolute = [p for p in raw if p not in staged]
     if absolute:
         b.diagnostics.append(diag("AM206", origin.path, origin.line, origin.column,
                                   f"{len(absolute)} raw input(s) outside the workflow's folder are expected at the "
                                   f"same path in every pod (not staged): {', '.join(absolute[:5])}"
                                   + (" …" if len(absolute) > 5 else "")))
     if relative:
-        ports = tuple(Port(f"raw-{i}", FILE, path=p, default=p) for i, p in enumerate(relative))
+        # With artifacts each job is bound to its own raw file's port: no folder there.
+        folders = _whole_folders(relative, produced) if out_port is None else {}
+        entries = sorted({*(p for p in relative if posixpath.dirname(p) not in folders), *folders})
+        ports = tuple(Port(f"raw-{i}", DIRECTORY if p in folders else FILE, path=p, default=p)
+                      for i, p in enumerate(entries))
         workflow.add_task(Task(STAGE_IN, origin, "stage-in", Stage("in"), outputs=ports,
                                doc="the workflow's raw inputs, from the artifact repository (key: their path)"))
+        whole = "".join(f"; folder {f} is staged whole ({n} raw inputs, one key)" for f, n in sorted(folders.items()))
         b.diagnostics.append(diag("AM206", origin.path, origin.line, origin.column,
                                   f"{len(relative)} raw input file(s) are staged in from the artifact repository, "
                                   f"keyed by their path: {', '.join(relative[:5])}" + (" …" if len(relative) > 5
-                                                                                        else "")))
-        staged = set(relative)
+                                                                                        else "") + whole))
         readers = {b.job_task[j.key] for j in plan.jobs if any(f.path in staged for f in j.input)}
         for reader in sorted(readers):
             workflow.add_edge(STAGE_IN, reader)

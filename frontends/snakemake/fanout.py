@@ -15,11 +15,14 @@ retries…): a rule whose jobs differ there never fans out.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import networkx as nx
+
+from migrator.ir import ItemRef, Text
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _lane_groups(graph: nx.DiGraph, by_rule: dict[str, list[str]], rule_of: dict
                 linked.add_edge(a, b)
     groups = []
     for component in nx.connected_components(linked):
-        rules = _rule_order(graph, component, by_rule)
+        rules = _rule_order(graph, component, by_rule, rule_of)
         if rules is None:
             continue
         lanes = _lanes(graph, rules, by_rule, rule_of)
@@ -116,15 +119,16 @@ def _one_to_one(graph: nx.DiGraph, a_jobs: list[str], b_jobs: list[str], rule_of
     return all(sum(1 for p in graph.predecessors(b) if rule_of[p] == a_rule) == 1 for b in b_jobs)
 
 
-def _rule_order(graph: nx.DiGraph, rules: set[str], by_rule: dict[str, list[str]]) -> list[str] | None:
+def _rule_order(graph: nx.DiGraph, rules: set[str], by_rule: dict[str, list[str]],
+                rule_of: dict[str, str]) -> list[str] | None:
     rule_graph = nx.DiGraph()
     rule_graph.add_nodes_from(rules)
     for r in rules:
         for k in by_rule[r]:
             for c in graph.successors(k):
-                for r2 in rules:
-                    if r2 != r and c in set(by_rule[r2]):
-                        rule_graph.add_edge(r, r2)
+                r2 = rule_of[c]
+                if r2 != r and r2 in rules:
+                    rule_graph.add_edge(r, r2)
     if not nx.is_directed_acyclic_graph(rule_graph):
         return None
     return list(nx.lexicographical_topological_sort(rule_graph, key=lambda r: by_rule[r][0]))
@@ -187,3 +191,69 @@ def _group_ok(graph: nx.DiGraph, group: LaneGroup, members: set[str], rule_of: d
     last_jobs = {lane[i] for lane in group.lanes for i in lasts}
     consumers = {c for j in members for c in graph.successors(j) if c not in members}
     return all(last_jobs <= set(graph.predecessors(c)) for c in consumers)
+
+
+def spell_items(rows: list[dict[str, str]], wildcards: list[dict[str, str]]) -> tuple[tuple[str, ...], dict[str, Text]]:
+    """A loop's items (JSON objects) and, for each key of ``rows`` (the values one item's jobs need), how a template
+    spells it. A value is spelled from the item's wildcards when one pattern gives it for every item
+    (``data/{{item.sample}}.txt``); any other becomes an item key of its own, one key for the values that are equal
+    in every item. Every spelling is checked against every item, so the commands are Snakemake's; the items stay
+    small (5,000 samples through ``a → b``: one wildcard per item instead of six paths)."""
+    if not rows:
+        return (), {}
+    names = _shared_wildcards(wildcards, set(rows[0]))
+    spelled: dict[str, Text] = {}
+    columns: dict[tuple[str, ...], str] = {}  # a literal column's values → its item key
+    used: set[str] = set()
+    for key in rows[0]:
+        # Every occurrence of a wildcard's value, else only those not inside a word ("a" in "work/ranked/a.txt").
+        for bounded in (False, True) if names else ():
+            pattern = _pattern(rows[0][key], wildcards[0], names, bounded)
+            if any(not isinstance(p, str) for p in pattern) and all(
+                    _render(pattern, wc) == row[key] for row, wc in zip(rows, wildcards, strict=True)):
+                spelled[key] = pattern
+                used.update(p.key for p in pattern if isinstance(p, ItemRef) and p.key is not None)
+                break
+        if key in spelled:
+            continue
+        column = tuple(row[key] for row in rows)
+        spelled[key] = (ItemRef(columns.setdefault(column, key)),)
+    literal = {k: column for column, k in columns.items()}
+    items = tuple(json.dumps({**{n: wc[n] for n in used}, **{k: column[i] for k, column in literal.items()}},
+                             sort_keys=True) for i, wc in enumerate(wildcards))
+    return items, spelled
+
+
+def _shared_wildcards(wildcards: list[dict[str, str]], keys: set[str]) -> list[str]:
+    """The wildcards every item has (non-empty), as item keys that no value's key takes; longest values first, so
+    that a pattern prefers ``s10`` to ``s1``."""
+    common = set(wildcards[0]).intersection(*wildcards) - keys if wildcards else set()
+    names = [n for n in common if all(wc[n] for wc in wildcards)]
+    return sorted(names, key=lambda n: (-len(wildcards[0][n]), n))
+
+
+def _pattern(value: str, wildcards: dict[str, str], names: list[str], bounded: bool) -> Text:
+    parts: list[str | ItemRef] = []
+    start = i = 0  # value[start:i] is the literal so far
+    while i < len(value):
+        name = next((n for n in names if value.startswith(wildcards[n], i)
+                     and not (bounded and _inside_word(value, i, i + len(wildcards[n])))), None)
+        if name is None:
+            i += 1
+            continue
+        if start < i:
+            parts.append(value[start:i])
+        parts.append(ItemRef(name))
+        i += len(wildcards[name])
+        start = i
+    if start < len(value):
+        parts.append(value[start:])
+    return tuple(parts)
+
+
+def _inside_word(value: str, start: int, end: int) -> bool:
+    return (start > 0 and value[start - 1].isalnum()) or (end < len(value) and value[end].isalnum())
+
+
+def _render(pattern: Text, wildcards: dict[str, str]) -> str:
+    return "".join(p if isinstance(p, str) else wildcards[p.key or ""] for p in pattern)  # type: ignore[union-attr]

@@ -82,6 +82,7 @@ class Plan:
     jobs: list[Job]
     edges: list[tuple[str, str]]
     config_keys: tuple[str, ...] = ()
+    globbed: tuple[tuple[str, int], ...] = ()  # glob_wildcards calls: pattern, files matched
     by_key: dict[str, Job] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,4 +122,5 @@ def load(data: dict[str, Any]) -> Plan:
                 default_target=data.get("default_target"),
                 shell=Shell(shell["executable"], shell["prefix"], shell["suffix"]),
                 included=tuple(data.get("included", ())), rules=rules, jobs=jobs,
-                edges=[(a, b) for a, b in data["edges"]], config_keys=tuple(data.get("config_keys", ())))
+                edges=[(a, b) for a, b in data["edges"]], config_keys=tuple(data.get("config_keys", ())),
+                globbed=tuple((str(g["pattern"]), int(g["matches"])) for g in data.get("globbed", ())))

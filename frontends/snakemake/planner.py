@@ -7,12 +7,15 @@ and what it prints goes to a log that is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,17 +84,23 @@ def plan(request: PlanRequest) -> Plan:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
         # Snakemake writes caches under XDG folders: keep them in the temporary folder.
         env.setdefault("XDG_CACHE_HOME", str(Path(tmp, "cache")))
-        with open(log, "wb") as sink:
+        workdir = Path(request.workdir or os.path.dirname(os.path.abspath(request.snakefile)))
+        # Snakemake keeps its metadata in <workdir>/.snakemake: planning must not leave one in the user's folder
+        # (a pre-commit check would dirty the checkout), so a folder that was not there before goes again, here
+        # in the parent, which also runs after a timeout killed the child.
+        metadata = workdir / ".snakemake"
+        made_metadata = not metadata.exists() and not metadata.is_symlink()
+        with open(log, "wb") as sink, _removed_after(metadata if made_metadata else None):
             child = subprocess.Popen([sys.executable, "-m", "frontends.snakemake.adapter", str(req), str(out)],
                                      stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env=env,
-                                     cwd=request.workdir or os.path.dirname(os.path.abspath(request.snakefile)),
-                                     start_new_session=True)
+                                     cwd=workdir, start_new_session=True)
             try:
                 child.wait(timeout=request.timeout)
             except subprocess.TimeoutExpired:
                 _kill(child)
-                raise PlanError(f"Snakemake did not finish planning within {request.timeout:g} s (a Snakefile that "
-                                "never terminates?); stopped", request.snakefile, 1, "timeout") from None
+                raise PlanError(f"parsing and planning did not finish within {request.timeout:g} s (--parse-timeout; "
+                                "a Snakefile that never terminates?); its processes were stopped", request.snakefile,
+                                1, "timeout") from None
             finally:
                 _kill(child)
         if not out.exists():
@@ -103,6 +112,15 @@ def plan(request: PlanRequest) -> Plan:
         err = result["error"]
         raise PlanError(err["message"], err.get("path"), int(err.get("line") or 0), err.get("type", "error"), err)
     return load(result["plan"])
+
+
+@contextlib.contextmanager
+def _removed_after(folder: Path | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if folder is not None and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kill(child: subprocess.Popen[bytes]) -> None:

@@ -6,12 +6,16 @@
 # Input (environment): ENGINE, DIRECTORY (relative to the volume), WORKFLOW (entry file; empty: the engine's
 # default), INPUTS (cwltool's job order, Snakemake's --configfile, Nextflow's -params-file; may be empty),
 # OUTPUTS (the output folder, cwltool's --outdir), CORES (Snakemake's --cores), ARGS (more engine arguments,
-# split on blanks, never globbed).
+# split on blanks, never globbed), SOURCES (a source bundle's ConfigMap, mounted at SOURCES_DIR; may be empty),
+# UNPACK (the program laying a bundle out: unpack_sources.py).
 set -eu
 
 object=/tmp/argo-migrate/output-object.json
 mkdir -p /tmp/argo-migrate
 : > "$object"
+mkdir -p "/workspace/$DIRECTORY"
+# The workflow's sources, shipped as a ConfigMap: laid out in its folder, where the engine reads them.
+[ -z "${SOURCES:-}" ] || python3 -c "$UNPACK" "$SOURCES_DIR" "/workspace/$DIRECTORY"
 cd "/workspace/$DIRECTORY"
 set -f
 # shellcheck disable=SC2086 # ARGS is a list of words on purpose

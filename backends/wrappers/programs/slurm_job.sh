@@ -2,7 +2,8 @@
 # argo-migrate slurm-job: one SLURM batch job (or a workflow engine's command line) on a login node, over ssh.
 #
 # Init      the pod's inputs folder and the job script go to the work folder on the login node, a folder named
-#           like the job under remote-dir (rsync when both sides have it, else tar through ssh).
+#           like the job under remote-dir (rsync when both sides have it, else tar through ssh); a sources bundle
+#           (AM_SOURCES_DIR holding argo-migrate-index.json) goes along and the login node's python3 lays it out.
 # Main      there: `sbatch --parsable --wait ... argo-migrate-job.sh`, or the command in its own process group.
 #           The step's exit code is the job's (128+signal when it was killed; 1 when SLURM gives none).
 # Finalize  outputs-path, in the work folder, comes back into the pod's outputs folder, also after a failure;
@@ -38,7 +39,15 @@ ATTEMPTS=${AM_SSH_ATTEMPTS:-6}
 BACKOFF=${AM_SSH_BACKOFF:-5}
 OUTREL=${AM_OUTPUTS_PATH:-outputs}
 DATA_DIR=${AM_DATA_DIR:-${TMPDIR:-/tmp}}
+SOURCES_DIR=${AM_SOURCES_DIR:-}
 SCRIPT_NAME=argo-migrate-job.sh
+# The wrapper's own files in the work folder (markers, the job script, the sources bundle): never copied back.
+OWN_FILES='.argo-migrate*'
+# Lays out the sources bundle before anything runs; 96 when it cannot (no python3 on the login node).
+UNPACK_SOURCES="if [ -d .argo-migrate-sources ] && [ ! -e .argo-migrate-unpacked ]; then
+  python3 .argo-migrate-unpack.py .argo-migrate-sources . || exit 96
+  : > .argo-migrate-unpacked
+fi"
 child=
 tmp=
 data=
@@ -222,6 +231,7 @@ sbatch_options() {
 
 RUN_JOB="cd $QDIR || exit 97
 [ -e .argo-migrate-cancelled ] && exit 143
+$UNPACK_SOURCES
 : > .argo-migrate-submitted
 rm -f .argo-migrate-rc .argo-migrate-job
 { sbatch$(sbatch_options) $SCRIPT_NAME; echo \$? > .argo-migrate-rc; } |
@@ -231,6 +241,7 @@ $REPORT"
 
 RUN_COMMAND="cd $QDIR || exit 97
 [ -e .argo-migrate-cancelled ] && exit 143
+$UNPACK_SOURCES
 : > .argo-migrate-submitted
 rm -f .argo-migrate-rc
 echo \"argo-migrate: running the command in \$PWD (output: .argo-migrate-command.log)\" >&2
@@ -343,6 +354,16 @@ else
     data=$(mktemp -d "$DATA_DIR/am-slurm-data.XXXXXX") || die 1 "cannot create a temporary folder"
     mkdir -p "$data/stage"
     [ -z "${AM_JOB_SCRIPT:-}" ] || printf '%s\n' "$AM_JOB_SCRIPT" > "$data/stage/$SCRIPT_NAME"
+    if [ -n "$SOURCES_DIR" ] && [ -r "$SOURCES_DIR/argo-migrate-index.json" ]; then
+        # A ConfigMap's keys are links into its hidden ..data folder: the files themselves, not the links.
+        mkdir -p "$data/stage/.argo-migrate-sources"
+        for f in "$SOURCES_DIR"/*; do
+            cp -L "$f" "$data/stage/.argo-migrate-sources/" || die 1 "cannot read the sources at $SOURCES_DIR"
+        done
+        printf '%s\n' "${AM_UNPACK:-}" > "$data/stage/.argo-migrate-unpack.py"
+        log "the sources bundle goes along ($(find "$data/stage/.argo-migrate-sources" -type f | wc -l | tr -d ' ')" \
+            "files), laid out on the login node"
+    fi
     files=0
     [ ! -d "$INPUTS" ] || files=$(find "$INPUTS" -type f | wc -l | tr -d ' ')
     if command -v rsync >/dev/null 2>&1 && [ "$(field rsync "$tmp/prepare.out")" = yes ]; then
@@ -367,6 +388,7 @@ if [ "$attach" = no ]; then
     remote_once "$run" "$tmp/run.out"
     rc=$?
     [ "$rc" -ne 97 ] || die 1 "the work folder $DIR vanished on $TARGET"
+    [ "$rc" -ne 96 ] || die 1 "the sources could not be laid out in $DIR on $TARGET (it needs python3; see above)"
     if [ "$rc" -eq 255 ]; then
         log "the connection to $TARGET broke while waiting ($(ssh_reason)): reconnecting to follow job $NAME"
         attach=yes
@@ -417,7 +439,8 @@ write_results "$job" "$state" "$status"
 
 download_rsync() {
     : > "$tmp/ssh.log"
-    rsync -rlpt -e "ssh $SSH_OPTS" "$TARGET:$DIR/$OUTREL/" "$OUTPUTS/" &
+    rsync -rlpt --exclude="/$OWN_FILES" --exclude="/$SCRIPT_NAME" -e "ssh $SSH_OPTS" "$TARGET:$DIR/$OUTREL/" \
+        "$OUTPUTS/" &
     child=$!
     wait "$child"
     rsync_status $?
@@ -425,7 +448,8 @@ download_rsync() {
 
 download_tar() {
     [ -n "$data" ] || data=$(mktemp -d "$DATA_DIR/am-slurm-data.XXXXXX") || return 1
-    remote_once "cd $QDIR && cd $(q "$OUTREL") && tar cf - ." "$data/outputs.tar" &&
+    remote_once "cd $QDIR && cd $(q "$OUTREL") && tar cf - $(q "--exclude=./$OWN_FILES") --exclude=./$SCRIPT_NAME ." \
+        "$data/outputs.tar" &&
         tar xf "$data/outputs.tar" -C "$OUTPUTS"
 }
 
