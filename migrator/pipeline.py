@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import stat
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -318,7 +319,11 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
             add(FileEntry(path, diagnostics=[diag("AM003", path, 0, 0, f"{exc}; nothing was written")]))
         return report
 
-    batch = _Batch(out_dir, options)
+    # The backend (Hera) takes about a second to import: done in a thread while the first file is parsed, which
+    # for Snakemake is a child process planning the workflow, so the two overlap on a second core.
+    backend = threading.Thread(target=importlib.import_module, args=("backends.argo.emit",), daemon=True)
+    backend.start()
+    batch: _Batch | None = None
     source_root = getattr(importlib.import_module(row.module), "source_root", None)
     runtime: dict[str, tuple[str, str]] = {}  # source file whose wrapped tasks run it → (its root, shown path)
     for real in found.files:
@@ -342,6 +347,9 @@ def run(language: str, paths: list[str], out_dir: str, options: PipelineOptions)
         relpath = Path(os.path.relpath(real, root)).as_posix()
         for wf in result.workflows:
             wf = source_relative(wf, relpath)
+            if batch is None:
+                backend.join()
+                batch = _Batch(out_dir, options)
             collected.extend(batch.migrate(wf, entry, report))
             if needs_source(wf) and real not in runtime:
                 runtime[real] = (root, path)
