@@ -127,6 +127,10 @@ _ROWS = [
     Code("AM210", _W, "glob_wildcards matched nothing",
          "A glob_wildcards call found no file when Snakemake planned, so the jobs it would drive are missing. When "
          "the data lives on the cluster, pass a listing of its files with --stub-files."),
+    Code("AM211", _W, "rule chosen by this machine's files",
+         "Planned without its input files the workflow was ambiguous (two rules can make one file, and Snakemake "
+         "picks the one whose inputs exist); it was planned again as `snakemake -n` does, with the files here "
+         "deciding. The cluster's files must lead to the same choice; --stub-files with their listing makes sure."),
     Code("AM401", _E, "workflow too large", "The manifest exceeds Argo's object size or task-count limits."),
     # AM402-AM422: `argo-migrate lint` (backends/argo/lint/; each semantic rule documents itself in rules/).
     Code("AM402", _E, "invalid YAML",

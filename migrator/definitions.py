@@ -179,8 +179,8 @@ def share_definitions(workflow: Workflow,
     out = workflow.copy()
     by_key: dict[tuple[object, ...], list[tuple[Task, _Skeleton]]] = {}
     for task in out.tasks():
-        if type(task.action) not in LIFTABLE or task.inputs or task.arguments:
-            continue  # a frontend's own definition is kept as it is
+        if type(task.action) not in LIFTABLE or task.inputs or task.arguments or task.jobs:
+            continue  # a frontend's own definition (one task running several source jobs) is kept as it is
         skeleton = _Skeleton(task.action)
         if skeleton.holes:
             by_key.setdefault(skeleton.key, []).append((task, skeleton))

@@ -21,7 +21,7 @@ folder is one of:
 Anything else fails: a different graph, a refusal of a workflow Snakemake plans, a whole-workflow wrap without
 its reason, a frontend crash.
 
-The full run (``make test-snakemake-sdist``, 429 folders, about 15 minutes cold and 10 warm on 2 cores) gave: 284
+The full run (``make test-snakemake-sdist``, 429 folders, about 25 minutes cold and 8 warm on 2 cores) gave: 284
 passed, 4 group serialized, 31 wrapped whole, 3 failed, 104 oracle failed, 3 unverified. The 104 folders Snakemake
 cannot plan as shipped fail for reasons of the test rather than of Snakemake: 32 need a target (19: "Target rules
 may not contain wildcards"), configuration, profile, resources or an environment variable that ``tests.py``

@@ -192,7 +192,7 @@ def plan(request: dict[str, Any]) -> dict[str, Any]:
     snakefile = Path(request["snakefile"]).resolve()
     workdir = Path(request.get("workdir") or snakefile.parent).resolve()
     stub = [str(p) for p in request.get("stub_files", [])]
-    mode = ExecMode.DEFAULT if stub else ExecMode.SUBPROCESS
+    mode = ExecMode.DEFAULT if stub or request.get("files_decide") else ExecMode.SUBPROCESS
     created: list[Path] = []
     folders: list[Path] = []
     for rel in stub:  # placeholders of the cluster's files, removed again below (with the folders made for them)
@@ -228,6 +228,7 @@ def plan(request: dict[str, Any]) -> dict[str, Any]:
             wf.async_run(dag.postprocess(update_needrun=False))
             described = _describe(wf, dag, snakefile, workdir, shell, apply_wildcards)
             described["globbed"] = globbed
+            described["files_decided"] = mode == ExecMode.DEFAULT and not stub
             return described
     except Exception as exc:
         # As `snakemake` reports it (SnakemakeApi.print_exception): with the line maps of the files it compiled.

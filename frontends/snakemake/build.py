@@ -281,25 +281,36 @@ class _Builder:
         """The jobs of one Snakemake group, run one after the other in one pod."""
         first = jobs[0]
         rule = self.plan.rules[first.rule]
-        lines = ["set -e"]
+        # The job program once, in a variable; each job runs it with its own arguments.
+        lines = ["set -e", f"JOB={shlex.quote(JOB_SCRIPT)}"]
         for job in jobs:
             argv = [str(part) for part in (p[0] if len(p) == 1 else "".join(str(x) for x in p)
                                            for p in self.command(job, lambda n: text(""), set()))]
-            lines.append(" ".join(shlex.quote(a) for a in argv))
+            lines.append('/bin/sh -c "$JOB" ' + " ".join(shlex.quote(a) for a in argv[3:]))
         images = {self.image(j) for j in jobs}
         if len(images) > 1:
             self.warn("AM204", rule, f"group {group}: its jobs name different images ({', '.join(sorted(images))}); "
                       "the pod uses the first")
         fields = self.job_task_fields(first)
-        threads = max(j.threads for j in jobs)
-        base = fields["resources"]
-        if isinstance(base, Resources) or threads > 1:
-            fields["resources"] = Resources(cpu=str(threads) if threads > 1 else None,
-                                            memory=base.memory if isinstance(base, Resources) else None)
+        # One job at a time: the pod needs the most any job needs, and the sum of their time limits.
+        each = [self.resources(j) for j in jobs]
+        requests = [r for r, _ in each if r is not None]
+        fields["resources"] = Resources(
+            cpu=_most([r.cpu for r in requests]), memory=_most([r.memory for r in requests]),
+            ephemeral_storage=_most([r.ephemeral_storage for r in requests]),
+            gpu=max((r.gpu for r in requests if r.gpu), default=None)) if requests else None
+        limits = [t for _, t in each]
+        fields["timeout_seconds"] = sum(t for t in limits if t) if limits and all(limits) else None
         fields["construct"] = "group"
         action = ContainerRun(sorted(images)[0] if len(images) > 1 else images.pop(),
                               (text("/bin/sh"), text("-c"), text("\n".join(lines) + "\n")), in_workspace=True)
         return Task(f"group-{_slug(group)}", action=action, jobs=tuple(j.key for j in jobs), **fields)  # type: ignore[arg-type]
+
+
+def _most(values: list[str | None]) -> str | None:
+    """The largest of quantities written as an integer with an optional unit suffix of one kind (``3``, ``1500M``)."""
+    known = [v for v in values if v]
+    return max(known, key=lambda v: int("".join(c for c in v if c.isdigit()) or 0)) if known else None
 
 
 def _target(job: Job) -> str:
@@ -505,6 +516,11 @@ def _report_globs(b: _Builder) -> None:
     """What ``glob_wildcards`` found when Snakemake planned: the samples of a workflow that discovers them from files
     are those of this machine (or of the --stub-files listing), which may not be the cluster's."""
     o = b.workflow.origin
+    if b.plan.files_decided:
+        b.diagnostics.append(diag("AM211", o.path, o.line, o.column,
+                                  "without the input files several rules could make one file; planned as "
+                                  "`snakemake -n` does, with this machine's files choosing the rule: the cluster's "
+                                  "files must be the same (or pass their listing with --stub-files)"))
     where = "the --stub-files listing" if b.options.stubbed else "this machine's files"
     for pattern, matches in b.plan.globbed:
         if matches:

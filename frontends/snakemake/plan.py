@@ -83,6 +83,7 @@ class Plan:
     edges: list[tuple[str, str]]
     config_keys: tuple[str, ...] = ()
     globbed: tuple[tuple[str, int], ...] = ()  # glob_wildcards calls: pattern, files matched
+    files_decided: bool = False  # planned again with this machine's files choosing between ambiguous rules
     by_key: dict[str, Job] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -123,4 +124,5 @@ def load(data: dict[str, Any]) -> Plan:
                 shell=Shell(shell["executable"], shell["prefix"], shell["suffix"]),
                 included=tuple(data.get("included", ())), rules=rules, jobs=jobs,
                 edges=[(a, b) for a, b in data["edges"]], config_keys=tuple(data.get("config_keys", ())),
-                globbed=tuple((str(g["pattern"]), int(g["matches"])) for g in data.get("globbed", ())))
+                globbed=tuple((str(g["pattern"]), int(g["matches"])) for g in data.get("globbed", ())),
+                files_decided=bool(data.get("files_decided")))

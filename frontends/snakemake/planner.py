@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,15 @@ class PlanRequest:
     resources: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     default_resources: tuple[tuple[str, Any], ...] = ()
     timeout: float = DEFAULT_TIMEOUT
+    # Whether the files on this machine decide between rules, as in `snakemake -n` (Snakemake's default mode);
+    # otherwise missing inputs are ignored (its subprocess mode). --stub-files implies it.
+    files_decide: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"snakefile": self.snakefile, "workdir": self.workdir, "configfiles": list(self.configfiles),
                 "config": dict(self.config), "targets": list(self.targets), "stub_files": list(self.stub_files),
                 "threads": dict(self.threads), "resources": {r: dict(v) for r, v in self.resources},
-                "default_resources": dict(self.default_resources)}
+                "default_resources": dict(self.default_resources), "files_decide": self.files_decide}
 
 
 @dataclass
@@ -77,7 +80,26 @@ def profile_settings(profile: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+AMBIGUOUS = "AmbiguousRuleException"
+
+
 def plan(request: PlanRequest) -> Plan:
+    """Snakemake's plan for the request. Planned without looking at input files first (they may be on the cluster);
+    where that leaves two rules able to make one file, Snakemake's own choice depends on which inputs exist, so
+    the workflow is planned again as ``snakemake -n`` does, with this machine's files deciding (when they are
+    here: otherwise the ambiguity is the error)."""
+    try:
+        return _plan(request)
+    except PlanError as exc:
+        if exc.kind != AMBIGUOUS or request.files_decide:
+            raise
+        try:
+            return _plan(replace(request, files_decide=True))
+        except PlanError:
+            raise exc from None
+
+
+def _plan(request: PlanRequest) -> Plan:
     with tempfile.TemporaryDirectory(prefix="argo-migrate-smk-") as tmp:
         req, out, log = Path(tmp, "request.json"), Path(tmp, "plan.json"), Path(tmp, "child.log")
         req.write_text(json.dumps(request.to_json()))
