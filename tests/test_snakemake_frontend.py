@@ -123,3 +123,42 @@ def test_glob_wildcards_over_data_elsewhere_is_reported_and_stub_files_plan_it(
     assert "info AM209: glob_wildcards('data/{sample}.txt') matched 2 file(s)" in capsys.readouterr().err
     assert _jobs(out) == {"all", "cp[s=x]", "cp[s=y]"}
     assert sorted(p.name for p in wf.iterdir()) == ["Snakefile"]  # the placeholders and their folder are gone
+
+
+@pytest.mark.parametrize(("profile", "expected"), [
+    ("set-threads: [oops\n", "not valid YAML"),
+    ("set-threads:\n  count: many\n", "set-threads: count: 'many' is not a number of threads"),
+])
+def test_a_broken_profile_is_the_users_error_not_ours(profile: str, expected: str, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "prof").mkdir()
+    (tmp_path / "prof" / "config.yaml").write_text(profile)
+    code = cli("snakemake", str(_copy(tmp_path)), "-o", str(tmp_path / "out"), "--profile", str(tmp_path / "prof"),
+               "--quiet")
+    err = capsys.readouterr().err
+    assert code == 1 and "error AM200" in err and expected in err and "AM901" not in err
+
+
+def test_a_missing_stub_listing_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli("snakemake", str(_copy(tmp_path)), "-o", str(tmp_path / "out"), "--stub-files",
+               str(tmp_path / "nope.txt"), "--quiet")
+    assert code == 1 and "--stub-files" in capsys.readouterr().err
+
+
+def test_a_failing_shell_job_fails_the_run_and_leaves_no_output(tmp_path: Path) -> None:
+    """As Snakemake: the job's status is the step's, its incomplete output is removed, nothing after it runs."""
+    wf = tmp_path / "wf"
+    wf.mkdir()
+    (wf / "Snakefile").write_text(
+        'rule all:\n    input: "b.txt"\nrule a:\n    output: "a.txt"\n    shell: "echo a > {output}; false"\n'
+        'rule b:\n    input: "a.txt"\n    output: "b.txt"\n    shell: "cp {input} {output}"\n')
+    out = tmp_path / "out"
+    assert cli("snakemake", str(wf), "-o", str(out), "--quiet") == 0
+    run = subprocess.run([sys.executable, "-m", "migrator.cli", "run", "--local", str(next(out.glob("*.yaml"))),
+                          "--workdir", str(tmp_path / "run"), "--report", str(tmp_path / "run.json"), "--quiet"],
+                         cwd=wf, capture_output=True, text=True)
+    assert run.returncode == 1
+    nodes = json.loads((tmp_path / "run.json").read_text())["nodes"]
+    assert nodes["a"]["phase"] == "Failed"
+    assert nodes.get("b", {}).get("phase") in (None, "Omitted")
+    assert not (tmp_path / "run" / "volumes" / "workspace" / "a.txt").exists()

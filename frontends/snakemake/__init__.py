@@ -57,7 +57,10 @@ def workdir_of(snakefile: Path, options: SnakemakeOptions) -> Path:
 
 
 def _listing(path: str) -> tuple[str, ...]:
-    lines = Path(path).read_text().splitlines()
+    try:
+        lines = Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--stub-files {path}: {getattr(exc, 'strerror', None) or exc}") from None
     return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
@@ -92,7 +95,11 @@ def request_for(snakefile: Path, options: SnakemakeOptions) -> PlanRequest:
         key, _, raw = entry.partition("=")
         config[key] = parse_config_value(raw)
     configfiles = tuple(str(f) for f in (profile.get("configfile") or profile.get("configfiles") or []))
-    threads = {k: int(v) for k, v in _pairs(profile.get("set-threads"), False).items()}
+    threads: dict[str, int] = {}
+    for rule, value in _pairs(profile.get("set-threads"), False).items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"profile {profile_dir}: set-threads: {rule}: {value!r} is not a number of threads")
+        threads[rule] = value
     resources = _pairs(profile.get("set-resources"), True)
     defaults = _pairs(profile.get("default-resources"), False)
     return PlanRequest(

@@ -76,7 +76,10 @@ def profile_settings(profile: Path) -> dict[str, Any]:
     """What a Snakemake profile (``config.yaml`` in its folder) sets that changes the plan: threads, resources,
     default resources, config files and config values. Other keys (executor, jobs, …) do not change the job DAG."""
     path = profile / "config.yaml" if profile.is_dir() else profile
-    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    try:
+        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    except yaml.YAMLError as exc:  # a ValueError, so that the frontend reports it as the profile's fault
+        raise ValueError(f"profile {path}: not valid YAML: {' '.join(str(exc).split())}") from None
     return data if isinstance(data, dict) else {}
 
 
