@@ -33,6 +33,7 @@ from backends.wrappers.catalogue import (
     WrapperDoc,
     base_template,
     inputs_of,
+    params_env,
     program,
     template_name,
 )
@@ -94,11 +95,6 @@ _SECRET_KEYS = (("AIRFLOW_URL", "url", False), ("AIRFLOW_TOKEN", "token", True),
 _STOP_PARAMS = ("dag-id", "api", "dag-run-id", "network-retry-seconds")
 
 
-def _env(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"name": "AM_" + name.upper().replace("-", "_"), "value": "{{inputs.parameters.%s}}" % name}
-            for name in names]
-
-
 def _secret_env() -> list[dict[str, Any]]:
     return [{"name": var, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key,
                                                          **({"optional": True} if optional else {})}}}
@@ -111,7 +107,7 @@ def _script(image: str, env: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _run_template(image: str) -> dict[str, Any]:
     names = tuple(p.name for p in DOC.parameters) + ("run-key",)
-    env = _env(names) + [{"name": "AM_MODE", "value": "run"}, {"name": "AM_OUTPUTS", "value": RESULTS}, UID]
+    env = params_env(names) + [{"name": "AM_MODE", "value": "run"}, {"name": "AM_OUTPUTS", "value": RESULTS}, UID]
     return {
         "name": "run",
         "inputs": {"parameters": [{"name": n} for n in names]},
@@ -128,7 +124,7 @@ def _stop_template(image: str) -> dict[str, Any]:
     return {
         "name": "stop",
         "inputs": {"parameters": [{"name": n} for n in names]},
-        "script": _script(image, _env(names) + [{"name": "AM_MODE", "value": "stop"}, UID]),
+        "script": _script(image, params_env(names) + [{"name": "AM_MODE", "value": "stop"}, UID]),
     }
 
 

@@ -34,6 +34,7 @@ from backends.wrappers.catalogue import (
     WrapperDoc,
     base_template,
     inputs_of,
+    param_env,
     program,
     template_name,
 )
@@ -113,10 +114,6 @@ DOC = WrapperDoc(
 )
 
 
-def _env(name: str, param: str) -> dict[str, str]:
-    return {"name": name, "value": "{{inputs.parameters.%s}}" % param}
-
-
 def image(options: WrapperOptions, major: int) -> str:
     return options.airflow_image_for(major)
 
@@ -146,12 +143,12 @@ def variant(options: WrapperOptions, major: int) -> dict[str, Any]:
             "command": ["python"],
             "source": program("airflow_task.py"),
             "env": [
-                _env("AM_DAG_ID", "dag-id"), _env("AM_TASK_ID", "task-id"), _env("AM_DAG_FILE", "dag-file"),
-                _env("AM_DAGS_FOLDER", "dags-folder"), _env("AM_MAP_INDEX", "map-index"),
-                _env("AM_MAP_ITEM", "map-item"), _env("AM_LOGICAL_DATE", "logical-date"),
-                _env("AM_RUN_TYPE", "run-type"), _env("AM_RUN_ID", "run-id"), _env("AM_PARAMS", "params"),
-                _env("AM_DAG_RUN_CONF", "dag-run-conf"), _env("AM_XCOM", "xcom"),
-                _env("AM_TRY_NUMBER", "try-number"), _env("AM_RETRY_DELAY", "retry-delay"),
+                param_env("AM_DAG_ID", "dag-id"), param_env("AM_TASK_ID", "task-id"), param_env("AM_DAG_FILE", "dag-file"),
+                param_env("AM_DAGS_FOLDER", "dags-folder"), param_env("AM_MAP_INDEX", "map-index"),
+                param_env("AM_MAP_ITEM", "map-item"), param_env("AM_LOGICAL_DATE", "logical-date"),
+                param_env("AM_RUN_TYPE", "run-type"), param_env("AM_RUN_ID", "run-id"), param_env("AM_PARAMS", "params"),
+                param_env("AM_DAG_RUN_CONF", "dag-run-conf"), param_env("AM_XCOM", "xcom"),
+                param_env("AM_TRY_NUMBER", "try-number"), param_env("AM_RETRY_DELAY", "retry-delay"),
                 {"name": "AM_OUTPUTS", "value": OUTPUTS},
                 # Globals, substituted in the template itself (a parameter's default is not substituted again).
                 {"name": "AM_WORKFLOW_CREATED", "value": "{{workflow.creationTimestamp}}"},

@@ -119,6 +119,16 @@ def base_template(name: str, doc: WrapperDoc, templates: list[dict[str, Any]]) -
     }
 
 
+def param_env(name: str, param: str) -> dict[str, str]:
+    """An environment variable of the in-pod program holding the template's input parameter ``param``."""
+    return {"name": name, "value": "{{inputs.parameters.%s}}" % param}
+
+
+def params_env(params: tuple[str, ...]) -> list[dict[str, str]]:
+    """``AM_<PARAM>`` for each input parameter (``dag-id`` → ``AM_DAG_ID``)."""
+    return [param_env("AM_" + p.upper().replace("-", "_"), p) for p in params]
+
+
 def inputs_of(doc: WrapperDoc) -> dict[str, Any]:
     """``main``'s ``inputs``: every documented parameter, with its default where it has one."""
     return {"parameters": [{"name": p.name, **({"default": p.default} if p.default is not None else {})}

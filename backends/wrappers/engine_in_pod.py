@@ -28,6 +28,7 @@ from backends.wrappers.catalogue import (
     WrapperDoc,
     base_template,
     inputs_of,
+    param_env,
     program,
     template_name,
 )
@@ -100,10 +101,6 @@ def _image_expression() -> str:
     return "{{=inputs.parameters.image != '' ? inputs.parameters.image : " + by_engine + "}}"
 
 
-def _env(name: str, param: str) -> dict[str, str]:
-    return {"name": name, "value": "{{inputs.parameters.%s}}" % param}
-
-
 def workflow_template(options: WrapperOptions) -> dict[str, Any]:
     inputs = inputs_of(DOC)
     for param in inputs["parameters"]:
@@ -120,9 +117,9 @@ def workflow_template(options: WrapperOptions) -> dict[str, Any]:
             "image": _image_expression(),
             "command": ["sh"],
             "source": program("engine_in_pod.sh"),
-            "env": [_env("ENGINE", "engine"), _env("DIRECTORY", "directory"), _env("WORKFLOW", "workflow"),
-                    _env("INPUTS", "inputs"), _env("OUTPUTS", "outputs"), _env("CORES", "cores"),
-                    _env("ARGS", "args"), _env("SOURCES", "sources"),
+            "env": [param_env("ENGINE", "engine"), param_env("DIRECTORY", "directory"), param_env("WORKFLOW", "workflow"),
+                    param_env("INPUTS", "inputs"), param_env("OUTPUTS", "outputs"), param_env("CORES", "cores"),
+                    param_env("ARGS", "args"), param_env("SOURCES", "sources"),
                     {"name": "SOURCES_DIR", "value": SOURCES},
                     {"name": "UNPACK", "value": program("unpack_sources.py")}],
             "volumeMounts": [{"name": "workspace", "mountPath": MOUNT},

@@ -23,6 +23,7 @@ from backends.wrappers.catalogue import (
     WrapperDoc,
     base_template,
     inputs_of,
+    param_env,
     program,
     template_name,
 )
@@ -59,10 +60,6 @@ DOC = WrapperDoc(
 )
 
 
-def _env(name: str, param: str) -> dict[str, str]:
-    return {"name": name, "value": "{{inputs.parameters.%s}}" % param}
-
-
 def workflow_template(options: WrapperOptions) -> dict[str, Any]:
     doc = replace(DOC, parameters=tuple(replace(p, default=options.uv_image) if p.name == "image" else p
                                         for p in DOC.parameters))
@@ -75,9 +72,9 @@ def workflow_template(options: WrapperOptions) -> dict[str, Any]:
             "source": program("python_function.py"),
             # A writable folder for whatever the function writes by relative path (an image's default is /).
             "workingDir": "/tmp/argo-migrate",
-            "env": [_env("ARGO_MIGRATE_SOURCE", "source"), _env("ARGO_MIGRATE_FUNCTION", "function"),
-                    _env("ARGO_MIGRATE_KWARGS", "kwargs"),
-                    _env("ARGO_MIGRATE_SKIP_EXIT_CODE", "skip-on-exit-code")],
+            "env": [param_env("ARGO_MIGRATE_SOURCE", "source"), param_env("ARGO_MIGRATE_FUNCTION", "function"),
+                    param_env("ARGO_MIGRATE_KWARGS", "kwargs"),
+                    param_env("ARGO_MIGRATE_SKIP_EXIT_CODE", "skip-on-exit-code")],
         },
         "outputs": {"parameters": [{"name": "result", "valueFrom": {"path": RESULT_PATH}},
                                    {"name": "skipped", "valueFrom": {"path": SKIPPED_PATH}}]},

@@ -37,6 +37,7 @@ from backends.wrappers.catalogue import (
     WrapperDoc,
     base_template,
     inputs_of,
+    params_env,
     program,
     template_name,
 )
@@ -123,11 +124,6 @@ def _image(options: WrapperOptions) -> str:
     return str(getattr(options, "slurm_image", IMAGE))
 
 
-def _env(names: tuple[str, ...]) -> list[dict[str, str]]:
-    return [{"name": "AM_" + name.upper().replace("-", "_"), "value": "{{inputs.parameters.%s}}" % name}
-            for name in names]
-
-
 def _volumes() -> list[dict[str, Any]]:
     return [{"name": SECRET, "secret": {"secretName": SECRET, "defaultMode": 0o400}},
             {"name": "ssh-private", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
@@ -151,7 +147,7 @@ def _workspace_params() -> tuple[Param, ...]:
 def _run_template(image: str, workspace: bool = False) -> dict[str, Any]:
     params = _workspace_params() if workspace else DOC.parameters
     names = tuple(p.name for p in params) + ("run-key",)
-    env = _env(names) + _fixed_env("run") + [{"name": "AM_RESULTS", "value": RESULTS}]
+    env = params_env(names) + _fixed_env("run") + [{"name": "AM_RESULTS", "value": RESULTS}]
     outputs: dict[str, Any] = {"parameters": [{"name": n, "valueFrom": {"path": f"{RESULTS}/{n}", "default": ""}}
                                               for n in ("job-id", "job-state", "exit-code")]}
     volumes, mounts = _volumes(), _mounts()
@@ -184,7 +180,7 @@ def _run_template(image: str, workspace: bool = False) -> dict[str, Any]:
 
 def _cancel_template(image: str) -> dict[str, Any]:
     names = _CANCEL_PARAMS + ("run-key", "step-status")
-    env = _env(names) + _fixed_env("cancel") + [{"name": "AM_SSH_ATTEMPTS", "value": "3"},
+    env = params_env(names) + _fixed_env("cancel") + [{"name": "AM_SSH_ATTEMPTS", "value": "3"},
                                                 {"name": "AM_SSH_BACKOFF", "value": "2"}]
     return {
         "name": "cancel",

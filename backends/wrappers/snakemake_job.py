@@ -22,7 +22,15 @@ import dataclasses
 from typing import Any
 
 from backends.wrappers import WrapperOptions
-from backends.wrappers.catalogue import Param, WrapperDoc, base_template, inputs_of, program, template_name
+from backends.wrappers.catalogue import (
+    Param,
+    WrapperDoc,
+    base_template,
+    inputs_of,
+    param_env,
+    program,
+    template_name,
+)
 from migrator.ir import Wrapped
 
 ENGINE = "snakemake-job"
@@ -65,10 +73,6 @@ DOC = WrapperDoc(
 )
 
 
-def _env(name: str, param: str) -> dict[str, str]:
-    return {"name": name, "value": "{{inputs.parameters.%s}}" % param}
-
-
 def _doc(options: WrapperOptions) -> WrapperDoc:
     return dataclasses.replace(DOC, parameters=tuple(
         dataclasses.replace(p, default=options.dags_config_map) if p.name == "sources" else p
@@ -90,9 +94,9 @@ def workflow_template(options: WrapperOptions) -> dict[str, Any]:
             "image": "{{inputs.parameters.image}}",
             "command": ["sh"],
             "source": program("snakemake_job.sh"),
-            "env": [_env("AM_FILE", "file"), _env("AM_RULE", "rule"), _env("AM_TARGET", "target"),
-                    _env("AM_CORES", "cores"), _env("AM_SDM", "sdm"), _env("AM_CONFIGFILES", "configfiles"),
-                    _env("AM_CONFIG", "config"), _env("AM_ARGS", "args"), _env("AM_DIRECTORY", "directory"),
+            "env": [param_env("AM_FILE", "file"), param_env("AM_RULE", "rule"), param_env("AM_TARGET", "target"),
+                    param_env("AM_CORES", "cores"), param_env("AM_SDM", "sdm"), param_env("AM_CONFIGFILES", "configfiles"),
+                    param_env("AM_CONFIG", "config"), param_env("AM_ARGS", "args"), param_env("AM_DIRECTORY", "directory"),
                     {"name": "AM_WORKSPACE", "value": MOUNT}, {"name": "AM_SOURCES", "value": SOURCES},
                     {"name": "AM_UNPACK", "value": program("unpack_sources.py")}],
             "volumeMounts": [{"name": "workspace", "mountPath": MOUNT},
